@@ -1,0 +1,91 @@
+// raypherctl: the operator CLI. Talks to the supervisor over the control socket; exit codes 0/1/2/3.
+import yargs, { type Argv } from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { readEnv } from '@raypher/shared/config';
+import { isRaypherError } from '@raypher/shared/errors';
+import { WORKER_NAMES, type WorkerName } from '@raypher/shared/ipc';
+import { readVersion } from '@raypher/shared/version';
+import { auditVerifyCommand } from './commands/audit.js';
+import { configCheckCommand, configExampleCommand, reloadCommand } from './commands/config.js';
+import { healthCommand } from './commands/health.js';
+import { logsCommand } from './commands/logs.js';
+import { statusCommand } from './commands/status.js';
+import { versionCommand } from './commands/version.js';
+import { workerCommand } from './commands/workers.js';
+import { cliPaths, EXIT, exitCodeFor, type CliContext } from './context.js';
+
+interface GlobalArgs {
+  home?: string;
+  json: boolean;
+}
+
+const env = readEnv();
+
+function context(argv: GlobalArgs): CliContext {
+  return {
+    env,
+    paths: cliPaths(env, argv.home, process.getuid?.() ?? 0),
+    json: argv.json,
+    color: process.stdout.isTTY === true && env.NO_COLOR === undefined,
+    version: readVersion(),
+    out: (t) => process.stdout.write(`${t}\n`),
+    err: (t) => process.stderr.write(`${t}\n`),
+  };
+}
+
+/** Runs a command and turns its outcome into the process exit code; errors name their code and the fix. */
+function action<A extends GlobalArgs>(fn: (ctx: CliContext, argv: A) => Promise<number> | number) {
+  return async (raw: object) => {
+    const argv = raw as A;
+    const ctx = context(argv);
+    try {
+      process.exitCode = await fn(ctx, argv);
+    } catch (err) {
+      const code = isRaypherError(err) ? err.code : 'ERR_INTERNAL';
+      const message = (err as Error).message;
+      if (ctx.json) ctx.err(JSON.stringify({ error: { code, message } }));
+      else ctx.err(`raypherctl: ${code}: ${message}`);
+      process.exitCode = exitCodeFor(err);
+    }
+  };
+}
+
+const worker = (y: Argv<GlobalArgs>) => y.positional('worker', { choices: WORKER_NAMES, demandOption: true, describe: 'worker name' });
+
+await yargs(hideBin(process.argv))
+  .scriptName('raypherctl')
+  .option('home', { type: 'string', global: true, describe: 'Raypher home of the daemon (default: RAYPHER_HOME, ~/.raypher, or the system paths)' })
+  .option('json', { type: 'boolean', global: true, default: false, describe: 'Machine-readable output' })
+  .command('status', 'Service state and one row per worker', {}, action((ctx) => statusCommand(ctx)))
+  .command('restart <worker>', 'Restart one worker', worker, action((ctx, a: GlobalArgs & { worker: WorkerName }) => workerCommand(ctx, 'restart', a.worker)))
+  .command('stop <worker>', 'Stop one worker (it stays stopped until start)', worker, action((ctx, a: GlobalArgs & { worker: WorkerName }) => workerCommand(ctx, 'stop', a.worker)))
+  .command('start <worker>', 'Start a stopped or failed worker', worker, action((ctx, a: GlobalArgs & { worker: WorkerName }) => workerCommand(ctx, 'start', a.worker)))
+  .command(
+    'logs [process]',
+    'Show the newest log lines of a process',
+    (y) =>
+      y
+        .positional('process', { choices: ['supervisor', ...WORKER_NAMES], default: 'supervisor' })
+        .option('f', { alias: 'follow', type: 'boolean', default: false, describe: 'Keep printing new lines' })
+        .option('n', { alias: 'lines', type: 'number', default: 50, describe: 'How many lines' }),
+    action((ctx, a: GlobalArgs & { process: string; f: boolean; n: number }) => logsCommand(ctx, { process: a.process, follow: a.f, lines: a.n })),
+  )
+  .command('health', 'The /health report (exit 1 unless healthy)', {}, action((ctx) => healthCommand(ctx)))
+  .command('config', 'Check or show configuration', (y) =>
+    y
+      .command('check [file]', 'Validate a config file (default: the daemon’s)', (yy) => yy.positional('file', { type: 'string' }), action((ctx, a: GlobalArgs & { file?: string }) => configCheckCommand(ctx, a.file)))
+      .command('example', 'Print a config with every key, its default and its doc', {}, action((ctx) => configExampleCommand(ctx)))
+      .demandCommand(1, 'name a config command: check or example'),
+  )
+  .command('reload', 'Re-read the config file and apply what can change live', {}, action((ctx) => reloadCommand(ctx)))
+  .command('audit', 'Audit ledger tools', (y) => y.command('verify', 'Recompute the hash chain; names the first broken row', {}, action((ctx) => auditVerifyCommand(ctx))).demandCommand(1, 'name an audit command: verify'))
+  .command('version', 'CLI and daemon versions', {}, action((ctx) => versionCommand(ctx)))
+  .demandCommand(1, 'name a command')
+  .strict()
+  .fail((msg, err) => {
+    if (err) throw err;
+    process.stderr.write(`raypherctl: ${msg}\nRun 'raypherctl --help' for usage.\n`);
+    process.exit(EXIT.usage);
+  })
+  .help()
+  .parseAsync();

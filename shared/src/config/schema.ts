@@ -1,0 +1,73 @@
+// Every config key Raypher reads, with its default and unit: the single table of defaults.
+import { key, type KeySpec } from './spec.js';
+
+const LIVE = { live: true } as const;
+
+export const CONFIG_SCHEMA = {
+  service: {
+    name: key.string('raypher', 'Service name the installers register with the OS service manager.'),
+    display_name: key.string('Raypher AI Safety Agent', 'Human-readable service name.'),
+    operator_group: key.string('', 'Members of this group get admin access on the control socket (root and the service user always have it). Empty: none.'),
+    socket_group: key.string('', 'Group given read access to the control socket and its directory, for read-only operators. Empty: owner only.'),
+  },
+  proxy: {
+    listen_addr: key.string('127.0.0.1', 'Address the LLM proxy listens on. Loopback only unless allow_remote = true.'),
+    listen_port: key.int(8888, 'Port the LLM proxy listens on (0 picks a free port).', { min: 0, max: 65535 }),
+    allow_remote: key.bool(false, 'Allow a non-loopback listen_addr. Exposes the proxy to the network: leave off.'),
+    default_upstream: key.string('https://api.openai.com', 'Upstream base URL for OpenAI-compatible /v1/... paths.'),
+    rate_limit: key.int(100, 'Requests per minute allowed per caller identity.', { min: 1, max: 1_000_000, unit: 'requests/minute', live: true }),
+    pool_idle_timeout_secs: key.int(90, 'How long an idle upstream connection is kept.', { min: 1, max: 3600, unit: 's' }),
+    pool_max_idle_per_host: key.int(10, 'Idle upstream connections kept per host.', { min: 0, max: 1024 }),
+  },
+  watchtower: {
+    scan_interval_secs: key.int(2, 'Seconds between scanner passes.', { min: 1, max: 3600, unit: 's', live: true }),
+    alert_threshold: key.enum(['low', 'medium', 'high', 'critical'] as const, 'medium', 'Lowest risk level that raises an alert.', LIVE),
+    verbose: key.bool(false, 'Log every scanner pass.', LIVE),
+  },
+  updater: {
+    enabled: key.bool(true, 'Check the signed update feed for new worker bundles.', LIVE),
+    check_interval_hours: key.int(6, 'Hours between update checks.', { min: 1, max: 24 * 30, unit: 'h', live: true }),
+    feed_url: key.string('', 'TUF repository URL of the update feed. Empty: no feed configured.'),
+  },
+  logging: {
+    level: key.enum(['error', 'warn', 'info', 'debug'] as const, 'info', 'Lowest level written to the logs.', LIVE),
+    log_dir: key.string('logs', 'Log directory; relative paths are under the Raypher home (system mode: /var/log/raypher).'),
+    rotation: key.enum(['daily', 'hourly'] as const, 'daily', 'How often each process starts a new log file.'),
+    retention_days: key.int(7, 'Days of rotated log files kept.', { min: 1, max: 3650, unit: 'days' }),
+  },
+  supervisor: {
+    heartbeat_interval_ms: key.int(1000, 'How often each worker sends a heartbeat.', { min: 50, max: 60_000, unit: 'ms' }),
+    heartbeat_timeout_ms: key.int(5000, 'A worker silent for this long is hung: SIGKILL and restart.', { min: 100, max: 600_000, unit: 'ms', live: true }),
+    start_timeout_ms: key.int(10_000, 'A worker must report ready within this time after spawn.', { min: 100, max: 600_000, unit: 'ms', live: true }),
+    backoff_base_ms: key.int(100, 'First restart delay.', { min: 0, max: 600_000, unit: 'ms', live: true }),
+    backoff_factor: key.number(2, 'Each consecutive restart multiplies the delay by this.', { min: 1, max: 10, live: true }),
+    backoff_max_ms: key.int(30_000, 'Restart delay cap.', { min: 0, max: 3_600_000, unit: 'ms', live: true }),
+    backoff_jitter: key.number(0.2, 'Random spread added to each delay, as a fraction of it.', { min: 0, max: 1, live: true }),
+    stable_after_ms: key.int(60_000, 'Running this long resets the backoff.', { min: 0, max: 86_400_000, unit: 'ms', live: true }),
+    max_restarts: key.int(5, 'More restarts than this within restart_window_ms marks the worker failed.', { min: 1, max: 1000, live: true }),
+    restart_window_ms: key.int(60_000, 'Window in which restarts are counted.', { min: 100, max: 86_400_000, unit: 'ms', live: true }),
+    failed_cooldown_ms: key.int(300_000, 'A failed worker is tried again after this cool-down.', { min: 100, max: 86_400_000, unit: 'ms', live: true }),
+    drain_timeout_ms: key.int(2000, 'After the stop message, time to exit before SIGTERM.', { min: 0, max: 600_000, unit: 'ms', live: true }),
+    kill_timeout_ms: key.int(5000, 'After SIGTERM, time to exit before SIGKILL.', { min: 100, max: 600_000, unit: 'ms', live: true }),
+    bundle_dir: key.string('', 'Directory of the active worker bundle (<dir>/<worker>/dist/main.js). Empty: the installed workers.'),
+  },
+  vault: {
+    protector: key.enum(['auto', 'host', 'tpm2', 'host+tpm2'] as const, 'auto', 'How the data key is wrapped. auto: host+tpm2 when a TPM is present, else host.'),
+    tcti: key.string('device:/dev/tpmrm0', 'TPM transport passed to tpm2-tools (TPM2TOOLS_TCTI).'),
+    pcrs: key.string('', 'PCR policy for the TPM seal, e.g. "sha256:7". Empty: no PCR policy.'),
+  },
+  health: {
+    enabled: key.bool(true, 'Serve GET /health and GET /metrics.'),
+    listen_addr: key.string('127.0.0.1', 'Address of the /health and /metrics server. Loopback only unless allow_remote = true.'),
+    listen_port: key.int(9898, 'Port of the /health and /metrics server (0 picks a free port).', { min: 0, max: 65535 }),
+    allow_remote: key.bool(false, 'Allow a non-loopback health listen_addr.'),
+  },
+} as const;
+
+type Schema = typeof CONFIG_SCHEMA;
+type ValueOf<K> = K extends KeySpec<infer T> ? T : never;
+
+export type Config = {
+  readonly [S in keyof Schema]: { readonly [K in keyof Schema[S]]: ValueOf<Schema[S][K]> };
+};
+export type SectionName = keyof Schema;

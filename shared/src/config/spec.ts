@@ -1,0 +1,35 @@
+// Builders for config key specs: type, default, bounds, unit, whether it can change live, and its doc line.
+export type KeyType = 'string' | 'int' | 'number' | 'bool' | 'enum';
+
+export interface KeySpec<T> {
+  readonly type: KeyType;
+  readonly default: T;
+  readonly doc: string;
+  /** True when `raypherctl reload` / SIGHUP can apply a new value without a restart. */
+  readonly live: boolean;
+  readonly unit?: string;
+  readonly min?: number;
+  readonly max?: number;
+  readonly values?: readonly string[];
+}
+
+interface Opts {
+  live?: boolean;
+  unit?: string;
+  min?: number;
+  max?: number;
+}
+
+export const key = {
+  string: (def: string, doc: string, o: Opts = {}): KeySpec<string> => ({ type: 'string', default: def, doc, live: o.live ?? false }),
+  int: (def: number, doc: string, o: Opts = {}): KeySpec<number> => ({ type: 'int', default: def, doc, live: o.live ?? false, unit: o.unit, min: o.min, max: o.max }),
+  number: (def: number, doc: string, o: Opts = {}): KeySpec<number> => ({ type: 'number', default: def, doc, live: o.live ?? false, unit: o.unit, min: o.min, max: o.max }),
+  bool: (def: boolean, doc: string, o: Opts = {}): KeySpec<boolean> => ({ type: 'bool', default: def, doc, live: o.live ?? false }),
+  enum: <const V extends readonly string[]>(values: V, def: V[number], doc: string, o: Opts = {}): KeySpec<V[number]> => ({
+    type: 'enum',
+    default: def,
+    doc,
+    values,
+    live: o.live ?? false,
+  }),
+};

@@ -1,0 +1,64 @@
+// The append-only, hash-chained audit ledger: hash = sha256(prev_hash || exact stored body bytes).
+import { createHash } from 'node:crypto';
+import type { EventName } from './event-names.js';
+import type { Db } from './sqlite.js';
+
+export const GENESIS_HASH = '0'.repeat(64);
+
+export function chainHash(prevHashHex: string, body: string): string {
+  return createHash('sha256').update(Buffer.from(prevHashHex, 'hex')).update(Buffer.from(body, 'utf8')).digest('hex');
+}
+
+export interface AuditEntry {
+  seq: number;
+  ts: string;
+  type: EventName;
+  actor: string;
+  data: Record<string, unknown>;
+}
+
+export class AuditLedger {
+  constructor(private readonly db: Db, private readonly actor: string) {}
+
+  /** Appends one event inside BEGIN IMMEDIATE so appends from several processes stay in one chain. */
+  append(type: EventName, data: Record<string, unknown> = {}): Promise<number> {
+    return this.db.transaction(async (tx) => {
+      const head = await tx.get<{ seq: number; hash: string }>('SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1');
+      const seq = (head?.seq ?? 0) + 1;
+      const prev = head?.hash ?? GENESIS_HASH;
+      const body = JSON.stringify({ seq, ts: new Date().toISOString(), type, actor: this.actor, data });
+      await tx.run('INSERT INTO events (seq, body, prev_hash, hash) VALUES (?, ?, ?, ?)', [seq, body, prev, chainHash(prev, body)]);
+      return seq;
+    });
+  }
+}
+
+export interface VerifyResult {
+  ok: boolean;
+  rows: number;
+  headHash: string;
+  firstBroken: { seq: number; reason: string } | null;
+}
+
+/** Recomputes the chain from the first row and names the first row that does not verify. */
+export async function verifyLedger(db: Db): Promise<VerifyResult> {
+  const rows = await db.all<{ seq: number; body: string; prev_hash: string; hash: string }>('SELECT seq, body, prev_hash, hash FROM events ORDER BY seq');
+  let prev = GENESIS_HASH;
+  let expectedSeq = 1;
+  for (const row of rows) {
+    const broken = (reason: string): VerifyResult => ({ ok: false, rows: rows.length, headHash: prev, firstBroken: { seq: row.seq, reason } });
+    if (row.seq !== expectedSeq) return { ...broken(`expected seq ${expectedSeq}: rows ${expectedSeq}..${row.seq - 1} are missing`), firstBroken: { seq: expectedSeq, reason: `row ${expectedSeq} is missing (next row is ${row.seq})` } };
+    if (row.prev_hash !== prev) return broken('prev_hash does not match the previous row’s hash');
+    if (chainHash(prev, row.body) !== row.hash) return broken('hash does not match the stored body (row was altered)');
+    let parsed: { seq?: unknown };
+    try {
+      parsed = JSON.parse(row.body) as { seq?: unknown };
+    } catch {
+      return broken('body is not valid JSON');
+    }
+    if (parsed.seq !== row.seq) return broken(`body says seq ${String(parsed.seq)}`);
+    prev = row.hash;
+    expectedSeq++;
+  }
+  return { ok: true, rows: rows.length, headHash: prev, firstBroken: null };
+}

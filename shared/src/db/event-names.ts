@@ -1,0 +1,32 @@
+// The stable event names used by logs, audit rows and tests (see the design's "Event names").
+export const EVENT_NAMES = [
+  'supervisor.ready',
+  'supervisor.stopping',
+  'supervisor.reloaded',
+  'worker.started',
+  'worker.ready',
+  'worker.exited',
+  'worker.restarted',
+  'worker.hung',
+  'worker.failed',
+  'proxy.request',
+  'proxy.denied',
+  'proxy.rate_limited',
+  'vault.sealed',
+  'vault.unsealed',
+  'vault.deleted',
+  'allow.added',
+  'allow.removed',
+  'scanner.agent_detected',
+  'scanner.key_exposure',
+  'terminator.killed',
+  'panic.engaged',
+  'panic.released',
+  'update.checked',
+  'update.staged',
+  'update.activated',
+  'update.rolled_back',
+  'update.rejected',
+] as const;
+
+export type EventName = (typeof EVENT_NAMES)[number];

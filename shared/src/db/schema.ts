@@ -1,0 +1,29 @@
+// raypher.db's schema history: append new migrations, never edit old ones.
+import type { Migration } from './migrate.js';
+
+export const RAYPHER_DB_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    sql: `
+      CREATE TABLE events (
+        seq INTEGER PRIMARY KEY,
+        body TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        type TEXT GENERATED ALWAYS AS (json_extract(body, '$.type')) VIRTUAL,
+        ts TEXT GENERATED ALWAYS AS (json_extract(body, '$.ts')) VIRTUAL
+      );
+      CREATE INDEX events_type ON events(type);
+      CREATE TRIGGER events_no_update BEFORE UPDATE ON events BEGIN SELECT RAISE(ABORT, 'events is append-only'); END;
+      CREATE TRIGGER events_no_delete BEFORE DELETE ON events BEGIN SELECT RAISE(ABORT, 'events is append-only'); END;
+      CREATE TABLE alerts (
+        id INTEGER PRIMARY KEY,
+        ts TEXT NOT NULL,
+        type TEXT NOT NULL,
+        source TEXT NOT NULL,
+        message TEXT NOT NULL,
+        acknowledged INTEGER NOT NULL DEFAULT 0
+      );
+    `,
+  },
+];

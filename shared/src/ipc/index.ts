@@ -1,0 +1,10 @@
+// Public face of Raypher's IPC layer.
+export * from './protocol.js';
+export * from './schema.js';
+export { Peer, type Guard, type Handler, type PeerOptions } from './peer.js';
+export type { Transport, TransportEvents } from './transport.js';
+export { encodeFrame, FrameDecoder } from './framing.js';
+export { SocketTransport } from './transports/socket.js';
+export { ChannelTransport, type ChannelEndpoint } from './transports/child.js';
+export { createMemoryPair } from './transports/memory.js';
+export { connectControl, type ControlClient } from './client.js';

@@ -1,0 +1,168 @@
+// The one declaration of Raypher's IPC surface: version, envelopes, methods, events and access levels.
+import { array, int, literal, nullable, num, object, optional, record, str, unknownValue, bool, empty, type Infer, type Schema } from './schema.js';
+
+export const PROTOCOL_VERSION = 1;
+
+/** Frame and queue bounds (bytes / messages). */
+export const IPC_LIMITS = {
+  maxFrameBytes: 1024 * 1024,
+  maxQueuedWrites: 1024,
+  maxPendingRequests: 1024,
+} as const;
+
+/** Timeouts for IPC requests, in milliseconds. */
+export const IPC_TIMEOUTS = {
+  defaultRequestMs: 5_000,
+  helloMs: 5_000,
+  workerMetricsMs: 1_000,
+} as const;
+
+export type Access = 'read' | 'admin';
+
+export interface MethodDef<P, R> {
+  readonly name: string;
+  readonly access: Access;
+  readonly params: Schema<P>;
+  readonly result: Schema<R>;
+}
+
+export interface EventDef<P> {
+  readonly name: string;
+  readonly payload: Schema<P>;
+}
+
+type MethodSpecs = Record<string, { access: Access; params: Schema<unknown>; result: Schema<unknown> }>;
+type Methods<S extends MethodSpecs> = { [K in keyof S]: MethodDef<Infer<S[K]['params']>, Infer<S[K]['result']>> };
+
+function defineMethods<S extends MethodSpecs>(specs: S): Methods<S> {
+  const out: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(specs)) out[name] = Object.freeze({ name, ...spec });
+  return Object.freeze(out) as Methods<S>;
+}
+
+function defineEvents<S extends Record<string, Schema<unknown>>>(specs: S): { [K in keyof S]: EventDef<Infer<S[K]>> } {
+  const out: Record<string, unknown> = {};
+  for (const [name, payload] of Object.entries(specs)) out[name] = Object.freeze({ name, payload });
+  return Object.freeze(out) as { [K in keyof S]: EventDef<Infer<S[K]>> };
+}
+
+// ---- envelopes ----------------------------------------------------------------------------
+
+export const wireErrorSchema = object({ code: str({ max: 64 }), message: str({ max: 4096 }) });
+
+export const requestEnvelope = object({
+  t: literal('req'),
+  id: int({ min: 1 }),
+  m: str({ max: 128 }),
+  p: unknownValue(),
+});
+export const responseEnvelope = object({
+  t: literal('res'),
+  id: int({ min: 0 }),
+  ok: bool(),
+  r: optional(unknownValue()),
+  e: optional(wireErrorSchema),
+});
+export const eventEnvelope = object({ t: literal('evt'), n: str({ max: 128 }), p: unknownValue() });
+
+export type RequestEnvelope = Infer<typeof requestEnvelope>;
+export type ResponseEnvelope = Infer<typeof responseEnvelope>;
+export type EventEnvelope = Infer<typeof eventEnvelope>;
+export type Envelope = RequestEnvelope | ResponseEnvelope | EventEnvelope;
+
+// ---- shared payload shapes ----------------------------------------------------------------
+
+export const WORKER_NAMES = ['vault', 'proxy', 'scanner', 'updater'] as const;
+export type WorkerName = (typeof WORKER_NAMES)[number];
+export const workerName = literal(...WORKER_NAMES);
+
+export const WORKER_STATES = ['starting', 'ready', 'running', 'stopping', 'stopped', 'backoff', 'failed'] as const;
+export type WorkerState = (typeof WORKER_STATES)[number];
+
+export const helloParams = object({ protocolVersion: int({ min: 0 }), client: str({ max: 64 }), version: str({ max: 64 }) });
+export const helloResult = object({ protocolVersion: int({ min: 0 }), daemonVersion: str({ max: 64 }) });
+
+export const workerStatus = object({
+  name: workerName,
+  pid: nullable(int()),
+  state: literal(...WORKER_STATES),
+  uptimeSecs: nullable(num()),
+  restarts: int({ min: 0 }),
+  cpuPercent: nullable(num()),
+  rssBytes: nullable(int({ min: 0 })),
+  heartbeatAgeSecs: nullable(num()),
+  lastExit: nullable(object({ code: nullable(int()), signal: nullable(str()), at: str() })),
+});
+export type WorkerStatus = Infer<typeof workerStatus>;
+
+export const statusResult = object({
+  daemon: object({
+    version: str(),
+    pid: int(),
+    mode: literal('user', 'system'),
+    home: str(),
+    state: literal('starting', 'running', 'degraded', 'stopping'),
+    startedAt: str(),
+    uptimeSecs: num(),
+  }),
+  proxyAddress: str(),
+  healthAddress: nullable(str()),
+  counts: record(nullable(int())),
+  workers: array(workerStatus),
+});
+export type StatusResult = Infer<typeof statusResult>;
+
+export const logsReadParams = object({
+  process: str({ max: 32, pattern: /^(supervisor|vault|proxy|scanner|updater)$/ }),
+  lines: int({ min: 1, max: 10_000 }),
+  cursor: optional(object({ file: str({ max: 256 }), offset: int({ min: 0 }) })),
+});
+export const logsReadResult = object({
+  lines: array(str()),
+  cursor: nullable(object({ file: str(), offset: int({ min: 0 }) })),
+});
+
+export const reloadResult = object({ applied: array(str()), requiresRestart: array(str()) });
+
+// ---- raypherctl <-> supervisor (control socket) --------------------------------------------
+
+export const Control = defineMethods({
+  hello: { access: 'read', params: helloParams, result: helloResult },
+  status: { access: 'read', params: empty(), result: statusResult },
+  health: { access: 'read', params: empty(), result: record(unknownValue()) },
+  'logs.read': { access: 'admin', params: logsReadParams, result: logsReadResult },
+  'worker.restart': { access: 'admin', params: object({ worker: workerName }), result: empty() },
+  'worker.stop': { access: 'admin', params: object({ worker: workerName }), result: empty() },
+  'worker.start': { access: 'admin', params: object({ worker: workerName }), result: empty() },
+  'config.reload': { access: 'admin', params: empty(), result: reloadResult },
+});
+
+// ---- supervisor <-> worker (the child's IPC channel) ---------------------------------------
+
+export const workerInit = object({
+  worker: workerName,
+  config: unknownValue(),
+  paths: record(str()),
+  heartbeatIntervalMs: int({ min: 10 }),
+});
+export type WorkerInit = Infer<typeof workerInit>;
+
+export const metricsSnapshot = object({ text: str({ max: 512 * 1024 }), health: record(unknownValue()) });
+export type MetricsSnapshot = Infer<typeof metricsSnapshot>;
+
+/** Requests a worker sends to the supervisor. */
+export const WorkerToSupervisor = defineMethods({
+  hello: { access: 'read', params: object({ protocolVersion: int({ min: 0 }), worker: workerName, pid: int() }), result: workerInit },
+});
+
+/** Requests the supervisor sends to a worker. */
+export const SupervisorToWorker = defineMethods({
+  stop: { access: 'admin', params: object({ reason: str({ max: 256 }) }), result: empty() },
+  metrics: { access: 'read', params: empty(), result: metricsSnapshot },
+});
+
+export const WorkerEvents = defineEvents({
+  ready: empty(),
+  heartbeat: object({ seq: int({ min: 0 }) }),
+  configChanged: object({ config: unknownValue() }),
+});

@@ -1,0 +1,27 @@
+// One interface over the platform's native facilities; platform files are chosen here at call time.
+import type { Socket } from 'node:net';
+import { RaypherError } from '../errors/index.js';
+import { tryLockLinux } from './flock.linux.js';
+import { peerCredLinux, type PeerCred } from './peer-cred.linux.js';
+import { sendNotifyLinux } from './sd-notify.linux.js';
+
+export type { PeerCred };
+export { sockaddrUn } from './sd-notify.linux.js';
+
+function unsupported(what: string): never {
+  // As of 2026-11: Windows (named-pipe client token) and macOS (LOCAL_PEERCRED) are designed but not built.
+  throw new RaypherError('ERR_NATIVE_UNSUPPORTED', `${what} is not implemented on ${process.platform} yet; Linux is the supported platform`);
+}
+
+export function peerCred(socket: Socket): PeerCred {
+  return process.platform === 'linux' ? peerCredLinux(socket) : unsupported('reading peer credentials');
+}
+
+export function sendNotify(socketPath: string, message: string): void {
+  if (process.platform === 'linux') sendNotifyLinux(socketPath, message);
+  else unsupported('sd_notify');
+}
+
+export function tryLock(fd: number): boolean {
+  return process.platform === 'linux' ? tryLockLinux(fd) : unsupported('flock');
+}

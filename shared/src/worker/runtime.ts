@@ -1,0 +1,97 @@
+// The worker side of the supervisor link: handshake, ready, heartbeats, stop, metrics, config changes.
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Gauge, Registry } from 'prom-client';
+import { parseConfigObject, type Config } from '../config/index.js';
+import { toRaypherError } from '../errors/index.js';
+import { ChannelTransport, Peer, PROTOCOL_VERSION, SupervisorToWorker, WorkerEvents, WorkerToSupervisor, IPC_TIMEOUTS, type WorkerName } from '../ipc/index.js';
+import { closeLogger, createLogger, type Logger } from '../logging/index.js';
+
+export interface WorkerContext {
+  readonly name: WorkerName;
+  readonly config: Config;
+  readonly paths: Readonly<Record<string, string>>;
+  readonly logger: Logger;
+  /** Register this worker's metrics here; names must start with raypher_<worker>_. */
+  readonly metrics: Registry;
+}
+
+export interface RunningWorker {
+  stop(): Promise<void>;
+  /** Section(s) this worker contributes to /health, e.g. { proxy: {...} }. */
+  health?(): Record<string, unknown>;
+  onConfig?(config: Config): void;
+}
+
+export interface WorkerModule {
+  start(ctx: WorkerContext): Promise<RunningWorker>;
+}
+
+/** Exit codes a worker uses; the supervisor logs them. */
+export const WORKER_EXIT = { ok: 0, startFailed: 70, noChannel: 78 } as const;
+
+export async function runWorker(name: WorkerName, module: WorkerModule): Promise<void> {
+  if (!process.send) {
+    process.stderr.write(`raypher ${name} worker: must be started by the Raypher supervisor ('raypher run'), not directly\n`);
+    process.exit(WORKER_EXIT.noChannel);
+  }
+  // Ctrl-C in a foreground terminal reaches the whole process group; the supervisor orders the shutdown.
+  process.on('SIGINT', () => undefined);
+
+  const peer = new Peer(new ChannelTransport(process), { label: `worker ${name}` });
+  peer.onClose(() => process.exit(WORKER_EXIT.ok)); // supervisor gone: never linger as an orphan
+
+  const init = await peer.call(WorkerToSupervisor.hello, { protocolVersion: PROTOCOL_VERSION, worker: name, pid: process.pid }, { timeoutMs: IPC_TIMEOUTS.helloMs });
+  let config = parseConfigObject(init.config as Record<string, unknown>, 'supervisor');
+  const logDir = init.paths.logDir ?? '.';
+  const logger = createLogger({ process: name, dir: logDir, level: config.logging.level, rotation: config.logging.rotation, retentionDays: config.logging.retention_days, console: false });
+  const metrics = new Registry();
+  const loopDelay = monitorEventLoopDelay({ resolution: 20 });
+  loopDelay.enable();
+  new Gauge({
+    name: `raypher_${name}_event_loop_delay_p99_seconds`,
+    help: `99th percentile event loop delay of the ${name} worker`,
+    registers: [metrics],
+    collect() {
+      this.set(loopDelay.percentile(99) / 1e9);
+    },
+  });
+
+  let running: RunningWorker;
+  try {
+    running = await module.start({ name, config, paths: init.paths, logger, metrics });
+  } catch (err) {
+    logger.error('worker start failed', { error: toRaypherError(err, `${name} start`).message });
+    await closeLogger(logger);
+    process.exit(WORKER_EXIT.startFailed);
+  }
+
+  let stopping = false;
+  const stop = async (reason: string) => {
+    if (stopping) return;
+    stopping = true;
+    clearInterval(heartbeat);
+    logger.info('worker stopping', { reason });
+    await running.stop().catch((err: unknown) => logger.error('stop failed', { error: toRaypherError(err, 'stop').message }));
+    await closeLogger(logger);
+  };
+
+  peer.handle(SupervisorToWorker.stop, async ({ reason }) => {
+    await stop(reason);
+    setImmediate(() => process.exit(WORKER_EXIT.ok));
+    return {};
+  });
+  peer.handle(SupervisorToWorker.metrics, async () => ({ text: await metrics.metrics(), health: running.health?.() ?? {} }));
+  peer.on(WorkerEvents.configChanged, ({ config: raw }) => {
+    config = parseConfigObject(raw as Record<string, unknown>, 'supervisor');
+    logger.level = config.logging.level;
+    running.onConfig?.(config);
+  });
+  process.on('SIGTERM', () => void stop('SIGTERM').then(() => process.exit(WORKER_EXIT.ok)));
+
+  // Heartbeats come from this worker's own event loop: a blocked loop stops them, and the supervisor notices.
+  let seq = 0;
+  peer.emit(WorkerEvents.ready, {});
+  peer.emit(WorkerEvents.heartbeat, { seq: seq++ });
+  const heartbeat = setInterval(() => peer.emit(WorkerEvents.heartbeat, { seq: seq++ }), init.heartbeatIntervalMs);
+  logger.info('worker ready', { pid: process.pid });
+}

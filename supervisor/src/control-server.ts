@@ -1,0 +1,81 @@
+// The control socket: one framed connection per raypherctl call, peer credentials checked, routes guarded.
+import { chmodSync, chownSync, rmSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { RaypherError } from '@raypher/shared/errors';
+import { Control, Peer, SocketTransport, type Access, type Handler, type MethodDef } from '@raypher/shared/ipc';
+import type { Logger } from '@raypher/shared/logging';
+import { peerCred } from '@raypher/shared/native';
+import { accessFor, type AuthzPolicy } from './authz.js';
+
+type ControlMethods = typeof Control;
+/** Every control method must have a handler: the compiler checks this table is complete. */
+export type RouteTable = {
+  [K in keyof ControlMethods]: ControlMethods[K] extends MethodDef<infer P, infer R> ? Handler<P, R> : never;
+};
+
+/** Connections served at once; more are closed on accept. */
+const MAX_CONNECTIONS = 64;
+
+export interface ControlServerOptions {
+  socketPath: string;
+  /** Socket file mode: 0600, or 0660 when a socket group may connect. */
+  mode: number;
+  gid: number | null;
+  policy: AuthzPolicy;
+  routes: RouteTable;
+  logger: Logger;
+}
+
+export async function startControlServer(opts: ControlServerOptions): Promise<Server> {
+  rmSync(opts.socketPath, { force: true }); // we hold the home lock, so any socket file here is stale
+  const server = createServer((socket) => onConnection(socket, opts));
+  server.maxConnections = MAX_CONNECTIONS;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err) => reject(new RaypherError('ERR_HOME_INSECURE', `cannot listen on control socket ${opts.socketPath}: ${err.message}`)));
+    server.listen(opts.socketPath, () => resolve());
+  });
+  try {
+    if (opts.gid !== null) chownSync(opts.socketPath, process.getuid?.() ?? 0, opts.gid);
+    chmodSync(opts.socketPath, opts.mode);
+  } catch (err) {
+    server.close();
+    throw new RaypherError('ERR_HOME_INSECURE', `cannot set owner/mode of control socket ${opts.socketPath}: ${(err as Error).message}; refusing to run with an unprotected socket`);
+  }
+  return server;
+}
+
+function onConnection(socket: Socket, opts: ControlServerOptions): void {
+  let access: Access;
+  let who: string;
+  try {
+    const cred = peerCred(socket);
+    access = accessFor(cred, opts.policy);
+    who = `uid ${cred.uid} pid ${cred.pid}`;
+  } catch (err) {
+    opts.logger.warn('control connection refused: cannot read peer credentials', { error: (err as Error).message });
+    socket.destroy();
+    return;
+  }
+  let greeted = false;
+  const peer = new Peer(new SocketTransport(socket), {
+    label: `control ${who}`,
+    guard: (method) => {
+      if (!greeted && method.name !== Control.hello.name) {
+        throw new RaypherError('ERR_IPC_HANDSHAKE_REQUIRED', `send ${Control.hello.name} first`);
+      }
+      if (method.access === 'admin' && access !== 'admin') {
+        opts.logger.warn('control request denied', { method: method.name, caller: who });
+        throw new RaypherError('ERR_CONTROL_DENIED', `${method.name} needs admin rights; run as root, the service user, or a member of the operator group`);
+      }
+    },
+    onProtocolError: (err) => opts.logger.warn('bad control frame', { caller: who, code: err.code, error: err.message }),
+  });
+  for (const [name, handler] of Object.entries(opts.routes) as Array<[keyof ControlMethods, Handler<unknown, unknown>]>) {
+    const def = Control[name] as MethodDef<unknown, unknown>;
+    peer.handle(def, name !== 'hello' ? handler : async (p) => {
+      const result = await handler(p);
+      greeted = true;
+      return result;
+    });
+  }
+}

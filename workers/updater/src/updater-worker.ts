@@ -1,0 +1,15 @@
+// The updater worker: will check the signed feed and stage bundles (update issue); reports its settings now.
+import type { WorkerModule } from '@raypher/shared/worker';
+
+export const updaterWorker: WorkerModule = {
+  async start(ctx) {
+    let config = ctx.config.updater;
+    return {
+      stop: async () => undefined,
+      onConfig(next) {
+        config = next.updater;
+      },
+      health: () => ({ updater: { enabled: config.enabled, feed_configured: config.feed_url !== '', last_check: null } }),
+    };
+  },
+};
