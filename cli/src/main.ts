@@ -41,7 +41,7 @@ function action<A extends GlobalArgs>(fn: (ctx: CliContext, argv: A) => Promise<
     try {
       process.exitCode = await fn(ctx, argv);
     } catch (err) {
-      const code = isRaypherError(err) ? err.code : 'ERR_INTERNAL';
+      const code = isRaypherError(err) ? err.code : 'ERR_INTERNAL_UNEXPECTED';
       const message = (err as Error).message;
       if (ctx.json) ctx.err(JSON.stringify({ error: { code, message } }));
       else ctx.err(`raypherctl: ${code}: ${message}`);

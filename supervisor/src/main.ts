@@ -24,7 +24,7 @@ async function run(args: { home?: string; config?: string; foreground: boolean }
       version,
     });
   } catch (err) {
-    const code = isRaypherError(err) ? err.code : 'ERR_INTERNAL';
+    const code = isRaypherError(err) ? err.code : 'ERR_INTERNAL_UNEXPECTED';
     process.stderr.write(`raypher: cannot start: ${code}: ${(err as Error).message}\n`);
     process.exit(EXIT.failed);
   }

@@ -26,8 +26,9 @@ export function parseConfigText(text: string, source: string): Config {
   try {
     raw = toml.parse(text);
   } catch (err) {
-    const e = err as { line?: number; column?: number; message?: string };
-    throw new RaypherError('ERR_CONFIG_PARSE', `${source}:${e.line ?? '?'}:${e.column ?? '?'}: ${e.message ?? 'invalid TOML'}`);
+    const e = err as { location?: { start?: { line?: number; column?: number } }; message?: string };
+    const at = e.location?.start;
+    throw new RaypherError('ERR_CONFIG_PARSE', `${source}:${at?.line ?? '?'}:${at?.column ?? '?'}: ${e.message ?? 'invalid TOML'}; fix the TOML syntax there`);
   }
   return parseConfigObject(raw as Record<string, unknown>, source);
 }

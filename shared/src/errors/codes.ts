@@ -27,8 +27,8 @@ export const ERROR_CODES = {
   ERR_AUDIT_BROKEN: 'The audit ledger’s hash chain does not verify.',
   ERR_NATIVE_UNSUPPORTED: 'A native OS facility is not available on this platform.',
   ERR_NATIVE_CALL: 'A native OS call failed.',
-  ERR_SDNOTIFY: 'A message could not be sent to the service manager’s notify socket.',
-  ERR_INTERNAL: 'An unexpected internal error; the message says where.',
+  ERR_NATIVE_SDNOTIFY: 'A message could not be sent to the service manager’s notify socket.',
+  ERR_INTERNAL_UNEXPECTED: 'An unexpected internal error; the message says where.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -138,13 +138,13 @@ export class Peer {
 
   private onResponse(res: { id: number; ok: boolean; r?: unknown; e?: { code: string; message: string } }): void {
     if (res.id === CONNECTION_LEVEL_ID) {
-      this.options.onProtocolError?.(fromWire(res.e ?? { code: 'ERR_INTERNAL', message: 'connection-level error' }));
+      this.options.onProtocolError?.(fromWire(res.e ?? { code: 'ERR_INTERNAL_UNEXPECTED', message: 'connection-level error' }));
       return;
     }
     const pending = this.pending.get(res.id);
     if (!pending) return;
     if (!res.ok) {
-      this.settle(res.id, fromWire(res.e ?? { code: 'ERR_INTERNAL', message: 'error reply without error' }));
+      this.settle(res.id, fromWire(res.e ?? { code: 'ERR_INTERNAL_UNEXPECTED', message: 'error reply without error' }));
       return;
     }
     try {

@@ -12,7 +12,7 @@ const SUN_PATH_MAX = 108;
 export function sockaddrUn(path: string): { addr: Buffer; length: number } {
   const abstract = path.startsWith('@');
   const bytes = Buffer.from(abstract ? `\0${path.slice(1)}` : path, 'utf8');
-  if (bytes.length >= SUN_PATH_MAX) throw new RaypherError('ERR_SDNOTIFY', `NOTIFY_SOCKET path is too long (${bytes.length} bytes)`);
+  if (bytes.length >= SUN_PATH_MAX) throw new RaypherError('ERR_NATIVE_SDNOTIFY', `NOTIFY_SOCKET path is too long (${bytes.length} bytes)`);
   const addr = Buffer.alloc(2 + SUN_PATH_MAX);
   addr.writeUInt16LE(AF_UNIX, 0);
   bytes.copy(addr, 2);
@@ -23,11 +23,11 @@ export function sendNotifyLinux(socketPath: string, message: string): void {
   const c = libc();
   const { addr, length } = sockaddrUn(socketPath);
   const fd = c.socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) throw new RaypherError('ERR_SDNOTIFY', `socket(AF_UNIX, SOCK_DGRAM) failed with errno ${c.errno()}`);
+  if (fd < 0) throw new RaypherError('ERR_NATIVE_SDNOTIFY', `socket(AF_UNIX, SOCK_DGRAM) failed with errno ${c.errno()}`);
   try {
     const payload = Buffer.from(message, 'utf8');
     const sent = Number(c.sendto(fd, payload, payload.length, MSG_NOSIGNAL, addr, length));
-    if (sent !== payload.length) throw new RaypherError('ERR_SDNOTIFY', `sendto ${socketPath} failed with errno ${c.errno()}`);
+    if (sent !== payload.length) throw new RaypherError('ERR_NATIVE_SDNOTIFY', `sendto ${socketPath} failed with errno ${c.errno()}`);
   } finally {
     c.close(fd);
   }

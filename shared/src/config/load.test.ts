@@ -1,0 +1,49 @@
+import { readFileSync } from 'node:fs';
+import { CONFIG_SCHEMA } from './schema.js';
+import { defaultConfig, diffConfig, isLiveKey, parseConfigText } from './load.js';
+import { renderExampleConfig } from './example.js';
+
+describe('config', () => {
+  it('has a default for every key and freezes the result', () => {
+    const c = defaultConfig();
+    expect(c.proxy.listen_port).toBe(8888);
+    expect(c.supervisor.heartbeat_timeout_ms).toBe(5000);
+    expect(Object.isFrozen(c)).toBe(true);
+    expect(Object.isFrozen(c.supervisor)).toBe(true);
+  });
+
+  it.each([
+    ['[proxy]\nlisten_port = "x"', /proxy\.listen_port = "x" is not allowed; expected an integer in 0\.\.65535/],
+    ['[proxy]\nlisten_port = 70000', /expected an integer in 0\.\.65535/],
+    ['[proxy]\nlisten_prot = 1', /unknown key proxy\.listen_prot; known keys in \[proxy\]/],
+    ['[proxxy]\n', /unknown section \[proxxy\]/],
+    ['[logging]\nlevel = "loud"', /logging\.level = "loud" is not allowed; expected one of "error", "warn", "info", "debug"/],
+    ['[health]\nlisten_addr = "0.0.0.0"', /not a loopback address; Raypher binds loopback only unless health\.allow_remote = true/],
+    ['[supervisor]\nheartbeat_interval_ms = 5000\nheartbeat_timeout_ms = 1000', /heartbeat_timeout_ms \(1000\) must be greater/],
+    ['[proxy\n', /cfg:1:/],
+  ])('rejects %j naming the key and what is allowed', (text, message) => {
+    expect(() => parseConfigText(text, 'cfg')).toThrow(message);
+  });
+
+  it('accepts a remote address only with allow_remote', () => {
+    expect(parseConfigText('[health]\nlisten_addr = "0.0.0.0"\nallow_remote = true', 'cfg').health.listen_addr).toBe('0.0.0.0');
+  });
+
+  it('classifies changed keys as live or restart-only', () => {
+    const a = defaultConfig();
+    const b = parseConfigText('[logging]\nlevel = "debug"\n[proxy]\nlisten_port = 9000', 'cfg');
+    expect(diffConfig(a, b)).toEqual(['proxy.listen_port', 'logging.level']);
+    expect(isLiveKey('logging.level')).toBe(true);
+    expect(isLiveKey('proxy.listen_port')).toBe(false);
+  });
+
+  it('ships an example config that matches the schema exactly', () => {
+    const shipped = readFileSync(new URL('../../../config/raypher.example.toml', import.meta.url), 'utf8');
+    expect(shipped).toBe(renderExampleConfig());
+    const parsed = parseConfigText(shipped, 'example');
+    expect(parsed).toEqual(defaultConfig());
+    for (const [section, keys] of Object.entries(CONFIG_SCHEMA)) {
+      for (const k of Object.keys(keys)) expect(shipped).toContain(`[${section}]`) && expect(shipped).toMatch(new RegExp(`^${k} = `, 'm'));
+    }
+  });
+});
