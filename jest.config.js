@@ -11,5 +11,7 @@ export default {
   testMatch: ['<rootDir>/{shared,supervisor,cli,workers}/**/src/**/*.test.ts', '<rootDir>/tests/**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   testTimeout: 60_000,
+  // Cross-process tests start real supervisors; one at a time keeps heartbeat timing honest on 2 cores.
   maxWorkers: 1,
+  reporters: ['default', '<rootDir>/tests/helpers/summary-reporter.cjs'],
 };
