@@ -1,6 +1,5 @@
 // `raypher`: the service entry point. Parses the command line, wires the supervisor, handles signals.
-import yargs from 'yargs';
-import { hideBin } from 'yargs/helpers';
+import { parseArgs } from 'node:util';
 import { readEnv } from '@raypher/shared/config';
 import { isRaypherError } from '@raypher/shared/errors';
 import { resolvePaths } from '@raypher/shared/paths';
@@ -39,27 +38,41 @@ async function run(args: { home?: string; config?: string; foreground: boolean }
   if (args.foreground) process.stdout.write(`raypher ${version} running (pid ${process.pid}, ${paths.mode} mode); stop with Ctrl-C\n`);
 }
 
-await yargs(hideBin(process.argv))
-  .scriptName('raypher')
-  .command(
-    'run',
-    'Run the supervisor and its workers (what the OS service manager starts)',
-    (y) =>
-      y
-        .option('home', { type: 'string', describe: 'Raypher home directory (overrides RAYPHER_HOME and the defaults)' })
-        .option('config', { type: 'string', describe: 'Config file (default: <home>/config.toml or /etc/raypher/config.toml)' })
-        .option('foreground', { type: 'boolean', default: false, describe: 'Also log to stdout' }),
-    (argv) => run(argv),
-  )
-  .command('version', 'Print the version', {}, () => {
-    process.stdout.write(`${readVersion()}\n`);
-  })
-  .demandCommand(1, 'name a command: run or version')
-  .strict()
-  .fail((msg, err) => {
-    if (err) throw err;
-    process.stderr.write(`raypher: ${msg}\nRun 'raypher --help' for usage.\n`);
-    process.exit(EXIT.usage);
-  })
-  .help()
-  .parseAsync();
+const USAGE = `Usage: raypher run [--home DIR] [--config FILE] [--foreground]
+       raypher version
+
+  run        Run the supervisor and its workers (what the OS service manager starts)
+  version    Print the version
+
+  --home DIR      Raypher home directory (overrides RAYPHER_HOME and the defaults)
+  --config FILE   Config file (default: <home>/config.toml or /etc/raypher/config.toml)
+  --foreground    Also log to stdout
+`;
+
+/** util.parseArgs rather than yargs: three flags, and yargs costs ~14 MB RSS in the supervisor (docs/benchmarks.md). */
+function parseCommandLine(argv: string[]): { command: string; home?: string; config?: string; foreground: boolean; help: boolean } {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { home: { type: 'string' }, config: { type: 'string' }, foreground: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
+  });
+  return { command: positionals[0] ?? '', home: values.home, config: values.config, foreground: values.foreground ?? false, help: values.help ?? false };
+}
+
+let cli: ReturnType<typeof parseCommandLine>;
+try {
+  cli = parseCommandLine(process.argv.slice(2));
+} catch (err) {
+  process.stderr.write(`raypher: ${(err as Error).message}\nRun 'raypher --help' for usage.\n`);
+  process.exit(EXIT.usage);
+}
+if (cli.help) {
+  process.stdout.write(USAGE);
+} else if (cli.command === 'run') {
+  await run(cli);
+} else if (cli.command === 'version') {
+  process.stdout.write(`${readVersion()}\n`);
+} else {
+  process.stderr.write(`raypher: ${cli.command ? `unknown command '${cli.command}'` : 'name a command: run or version'}\n\n${USAGE}`);
+  process.exit(EXIT.usage);
+}

@@ -1,7 +1,7 @@
 // The supervisor: owns config, home, lock, logs, audit, workers, control socket, /health and sd_notify.
 import { statSync, rmSync } from 'node:fs';
 import type { Server } from 'node:net';
-import type { ServerType } from '@hono/node-server';
+import type { Server as HttpServer } from 'node:http';
 import { diffConfig, isLiveKey, loadConfigFile, parseConfigObject, workerEnvironment, type Config, type RaypherEnv } from '@raypher/shared/config';
 import { openRaypherDb, type Db } from '@raypher/shared/db';
 import type { StatusResult } from '@raypher/shared/ipc';
@@ -37,7 +37,7 @@ export class Supervisor {
   private readonly startedAt = Date.now();
   private workers!: WorkerManager;
   private control: Server | undefined;
-  private health: { server: ServerType; address: string } | undefined;
+  private health: { server: HttpServer; address: string } | undefined;
   private metrics!: SupervisorMetrics;
   private notifier!: ServiceNotifier;
   private stopping: Promise<void> | undefined;
