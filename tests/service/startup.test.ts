@@ -1,5 +1,6 @@
 // Start-up refusals: bad config, a second supervisor on one home, insecure directories; config check and reload.
 import { chmodSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { auditEvents, ctl, Daemon, killAll, makeHome, renderToml, TEST_CONFIG, mergeConfig, waitFor } from '../helpers/daemon.js';
@@ -36,6 +37,20 @@ describe('start-up and config', () => {
     // Once the first is gone the lock is free again (flock dies with its process).
     const third = await Daemon.start(home);
     await third.stop();
+  });
+
+  it('exits 1 naming the cause when the health port is taken', async () => {
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
+    const port = (blocker.address() as AddressInfo).port;
+    try {
+      const home = makeHome({ health: { listen_port: port } });
+      const d = Daemon.spawn(home);
+      expect((await d.exited).code).toBe(1);
+      expect(d.stderr).toContain(`ERR_HEALTH_BIND: cannot serve /health on 127.0.0.1:${port}: EADDRINUSE`);
+    } finally {
+      blocker.close();
+    }
   });
 
   it('refuses a home whose data dir is a symlink, naming the path and the fix', async () => {
