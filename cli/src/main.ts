@@ -3,7 +3,7 @@ import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { readEnv } from '@raypher/shared/config';
 import { isRaypherError } from '@raypher/shared/errors';
-import { WORKER_NAMES, type WorkerName } from '@raypher/shared/ipc';
+import { PROVIDER_PATTERN, WORKER_NAMES, type WorkerName } from '@raypher/shared/ipc';
 import { readVersion } from '@raypher/shared/version';
 import { auditVerifyCommand } from './commands/audit.js';
 import { configCheckCommand, configExampleCommand, reloadCommand } from './commands/config.js';
@@ -12,6 +12,7 @@ import { logsCommand } from './commands/logs.js';
 import { statusCommand } from './commands/status.js';
 import { versionCommand } from './commands/version.js';
 import { workerCommand } from './commands/workers.js';
+import { sealCommand, secretsCommand, secretsRmCommand, unsealCommand, vaultInitCommand, vaultRecoverCommand, vaultRotateCommand, vaultStatusCommand } from './commands/vault.js';
 import { cliPaths, EXIT, exitCodeFor, type CliContext } from './context.js';
 
 interface GlobalArgs {
@@ -50,6 +51,7 @@ function action<A extends GlobalArgs>(fn: (ctx: CliContext, argv: A) => Promise<
   };
 }
 
+const provider = { type: 'string', demandOption: true, describe: 'Provider name ([a-z0-9_-], up to 64)' } as const;
 const worker = (y: Argv<GlobalArgs>) => y.positional('worker', { choices: WORKER_NAMES, demandOption: true, describe: 'worker name' });
 
 await yargs(hideBin(process.argv))
@@ -80,11 +82,53 @@ await yargs(hideBin(process.argv))
   .command('reload', 'Re-read the config file and apply what can change live', {}, action((ctx) => reloadCommand(ctx)))
   .command('audit', 'Audit ledger tools', (y) => y.command('verify', 'Recompute the hash chain; names the first broken row', {}, action((ctx) => auditVerifyCommand(ctx))).demandCommand(1, 'name an audit command: verify'))
   .command('version', 'CLI and daemon versions', {}, action((ctx) => versionCommand(ctx)))
+  .command(
+    'seal',
+    'Seal a provider API key into the vault (hidden prompt, or --from-stdin)',
+    (y) => y.option('provider', provider).option('from-stdin', { type: 'boolean', default: false, describe: 'Read the key from stdin instead of a prompt' }),
+    action((ctx, a: GlobalArgs & { provider: string; fromStdin: boolean }) => sealCommand(ctx, a)),
+  )
+  .command(
+    'unseal',
+    'Print a sealed key (admin; asks for confirmation; audited)',
+    (y) => y.option('provider', provider).option('yes', { type: 'boolean', default: false, describe: 'Do not ask for confirmation' }),
+    action((ctx, a: GlobalArgs & { provider: string; yes: boolean }) => unsealCommand(ctx, a)),
+  )
+  .command('secrets', 'List sealed keys (provider, fingerprint, dates; never the value)', (y) =>
+    y.command('rm', 'Delete a sealed key', (yy) => yy.option('provider', provider), action((ctx, a: GlobalArgs & { provider: string }) => secretsRmCommand(ctx, a))),
+    action((ctx) => secretsCommand(ctx)),
+  )
+  .command('vault', 'Vault status, key rotation and recovery', (y) =>
+    y
+      .command('status', 'Protector, TPM, key version, lock state', {}, action((ctx) => vaultStatusCommand(ctx)))
+      .command('rotate', 'New data key; re-encrypt every key in one transaction', {}, action((ctx) => vaultRotateCommand(ctx)))
+      .command(
+        'init',
+        'Set up a recovery key (printed once, or written to a file)',
+        (yy) =>
+          yy
+            .option('recovery-key', { type: 'boolean', default: false, describe: 'Make a recovery key and print it once' })
+            .option('recovery-key-file', { type: 'string', describe: 'Write the recovery key to this new file (mode 600) instead' })
+            .option('replace', { type: 'boolean', default: false, describe: 'Replace an existing recovery key' }),
+        action((ctx, a: GlobalArgs & { recoveryKey: boolean; recoveryKeyFile?: string; replace: boolean }) => vaultInitCommand(ctx, a)),
+      )
+      .command(
+        'recover',
+        'Re-wrap the data key with the recovery key (after a PCR or TPM change)',
+        (yy) => yy.option('file', { type: 'string', describe: 'Read the recovery key from this file' }).option('from-stdin', { type: 'boolean', default: false }),
+        action((ctx, a: GlobalArgs & { file?: string; fromStdin: boolean }) => vaultRecoverCommand(ctx, a)),
+      )
+      .demandCommand(1, 'name a vault command: status, rotate, init or recover'),
+  )
   .demandCommand(1, 'name a command')
+  .check((argv) => {
+    if (typeof argv.provider === 'string' && !PROVIDER_PATTERN.test(argv.provider)) throw new Error(`--provider '${argv.provider}' is not a valid provider name: use 1-64 of a-z, 0-9, _ and -`);
+    return true;
+  })
   .strict()
   .fail((msg, err) => {
-    if (err) throw err;
-    process.stderr.write(`raypherctl: ${msg}\nRun 'raypherctl --help' for usage.\n`);
+    // Command failures are handled in action(); anything reaching here is a usage or validation error.
+    process.stderr.write(`raypherctl: ${msg ?? err?.message}\nRun 'raypherctl --help' for usage.\n`);
     process.exit(EXIT.usage);
   })
   .help()

@@ -31,9 +31,12 @@ const cpuTicks = (pid) => {
 async function startDaemon(config) {
   const home = mkdtempSync(join(tmpdir(), 'raypher-bench-'));
   writeFileSync(join(home, 'config.toml'), config);
-  const proc = spawn(process.execPath, [join(REPO, 'supervisor', 'bin', 'raypher.js'), 'run', '--home', home], { stdio: 'ignore' });
+  const proc = spawn(process.execPath, [join(REPO, 'supervisor', 'bin', 'raypher.js'), 'run', '--home', home], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  proc.stderr.on('data', (d) => (stderr += d));
   for (let i = 0; i < 200; i++) {
     await sleep(100);
+    if (proc.exitCode !== null) throw new Error(`supervisor exited ${proc.exitCode}: ${stderr}`);
     try {
       const c = await connectControl(join(home, 'run', 'control.sock'), { name: 'bench', version: '0' });
       const s = await c.peer.call(Control.status, {});
@@ -96,7 +99,7 @@ async function measureIdle(config) {
   };
 }
 
-const base = '[health]\nlisten_port = 0\n[supervisor]\nmax_restarts = 100000\nstable_after_ms = 300\n';
+const base = '[health]\nlisten_port = 0\n[supervisor]\nmax_restarts = 1000\nrestart_window_ms = 1000\nstable_after_ms = 300\n';
 const withDefaultBackoff = await measureRecovery('default backoff (base 100 ms, jitter 0.2)', base);
 const noBackoff = await measureRecovery('backoff_base_ms = 0 (spawn cost only)', `${base}backoff_base_ms = 0\n`);
 const idle = await measureIdle('[health]\nlisten_port = 0\n');

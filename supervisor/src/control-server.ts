@@ -47,8 +47,10 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Se
 function onConnection(socket: Socket, opts: ControlServerOptions): void {
   let access: Access;
   let who: string;
+  let caller: { uid: number; pid: number };
   try {
     const cred = peerCred(socket);
+    caller = { uid: cred.uid, pid: cred.pid };
     access = accessFor(cred, opts.policy);
     who = `uid ${cred.uid} pid ${cred.pid}`;
   } catch (err) {
@@ -69,11 +71,12 @@ function onConnection(socket: Socket, opts: ControlServerOptions): void {
       }
     },
     onProtocolError: (err) => opts.logger.warn('bad control frame', { caller: who, code: err.code, error: err.message }),
+    meta: { caller },
   });
   for (const [name, handler] of Object.entries(opts.routes) as Array<[keyof ControlMethods, Handler<unknown, unknown>]>) {
     const def = Control[name] as MethodDef<unknown, unknown>;
-    peer.handle(def, name !== 'hello' ? handler : async (p) => {
-      const result = await handler(p);
+    peer.handle(def, name !== 'hello' ? handler : async (p, meta) => {
+      const result = await handler(p, meta);
       greeted = true;
       return result;
     });

@@ -30,6 +30,7 @@ export function readLogLines(dir: string, processName: string, lines: number, cu
   const lastNewline = text.lastIndexOf('\n');
   const complete = lastNewline === -1 ? '' : text.slice(0, lastNewline);
   let out = complete === '' ? [] : complete.split('\n');
+  if (!fromCursor && start > 0) out = out.slice(1); // began mid-file: the first line is partial
   if (!fromCursor) out = out.slice(-lines);
   const consumed = lastNewline === -1 ? 0 : Buffer.byteLength(text.slice(0, lastNewline + 1));
   return { lines: out, cursor: { file, offset: start + consumed } };

@@ -1,6 +1,6 @@
 // The control socket's route table: one handler per protocol method (access levels live in the protocol).
 import { RaypherError } from '@raypher/shared/errors';
-import { PROTOCOL_VERSION, type StatusResult } from '@raypher/shared/ipc';
+import { PROTOCOL_VERSION, VaultOps, type CallMeta, type MethodDef, type StatusResult } from '@raypher/shared/ipc';
 import type { RouteTable } from './control-server.js';
 import { readLogLines } from './logs-reader.js';
 import type { WorkerManager } from './worker-manager.js';
@@ -38,5 +38,27 @@ export function buildRoutes(api: SupervisorApi): RouteTable {
       return {};
     },
     'config.reload': () => api.reload(),
+    ...vaultRoutes(api.workers),
   };
 }
+
+/** Vault methods pass straight through to the vault worker with the caller attached; no vault logic here. */
+function vaultRoutes(workers: WorkerManager) {
+  const forward =
+    <P, R>(def: MethodDef<{ caller: CallMeta['caller']; args: P }, R>) =>
+    (args: P, meta: CallMeta) =>
+      workers.get('vault').call(def, { caller: meta.caller, args }, VAULT_TIMEOUT_MS);
+  return {
+    'vault.seal': forward(VaultOps['vault.seal']),
+    'vault.unseal': forward(VaultOps['vault.unseal']),
+    'vault.list': forward(VaultOps['vault.list']),
+    'vault.delete': forward(VaultOps['vault.delete']),
+    'vault.rotate': forward(VaultOps['vault.rotate']),
+    'vault.status': forward(VaultOps['vault.status']),
+    'vault.initRecovery': forward(VaultOps['vault.initRecovery']),
+    'vault.recover': forward(VaultOps['vault.recover']),
+  };
+}
+
+/** Vault operations may touch the TPM (seconds on a slow chip) or re-encrypt every key. */
+const VAULT_TIMEOUT_MS = 60_000;

@@ -1,4 +1,5 @@
 // The supervisor: owns config, home, lock, logs, audit, workers, control socket, /health and sd_notify.
+import { randomBytes } from 'node:crypto';
 import { statSync, rmSync } from 'node:fs';
 import type { Server } from 'node:net';
 import type { Server as HttpServer } from 'node:http';
@@ -17,7 +18,7 @@ import { SupervisorMetrics } from './metrics.js';
 import { buildRoutes } from './routes.js';
 import { ServiceNotifier } from './sd-notify.js';
 import { WorkerManager } from './worker-manager.js';
-import { WORKER_NAMES } from '@raypher/shared/ipc';
+import { VaultOps, WORKER_NAMES } from '@raypher/shared/ipc';
 import { RaypherError } from '@raypher/shared/errors';
 
 export interface SupervisorOptions {
@@ -31,6 +32,9 @@ export interface SupervisorOptions {
 }
 
 type DaemonState = StatusResult['daemon']['state'];
+
+/** How long `status` waits for the vault's key count, in ms. */
+const STATUS_PROBE_MS = 500;
 
 export class Supervisor {
   private state: DaemonState = 'starting';
@@ -91,7 +95,8 @@ export class Supervisor {
     this.workers = new WorkerManager({
       entry: (name) => workerEntry(bundleDir, name),
       config: () => this.config,
-      paths: { home: this.paths.home ?? '', dataDir: this.paths.dataDir, runDir: this.paths.runDir, logDir: this.paths.logDir, db: this.paths.db },
+      paths: workerPaths(this.paths),
+      vaultToken: randomBytes(32).toString('hex'),
       env: workerEnvironment(this.opts.env),
       logger: this.logger,
       audit: (type, data) => this.audit.write(type, data),
@@ -180,8 +185,11 @@ export class Supervisor {
   }
 
   async status(): Promise<StatusResult> {
-    const workers = await this.workers.status();
-    const events = await this.db.get<{ n: number }>('SELECT count(*) AS n FROM events').catch(() => undefined);
+    const [workers, events, vault] = await Promise.all([
+      this.workers.status(),
+      this.db.get<{ n: number }>('SELECT count(*) AS n FROM events').catch(() => undefined),
+      this.workers.get('vault').call(VaultOps['vault.status'], { caller: null, args: {} }, STATUS_PROBE_MS).catch(() => null),
+    ]);
     return {
       daemon: {
         version: this.opts.version,
@@ -194,8 +202,8 @@ export class Supervisor {
       },
       proxyAddress: `${this.config.proxy.listen_addr}:${this.config.proxy.listen_port}`,
       healthAddress: this.health?.address ?? null,
-      // Filled by later issues: sealed keys (vault), allow list entries (proxy), active threats (scanner).
-      counts: { sealed_keys: null, allow_list: null, active_threats: null, audit_events: events?.n ?? null },
+      // Filled by later issues: allow list entries (proxy), active threats (scanner).
+      counts: { sealed_keys: vault?.sealedKeys ?? null, allow_list: null, active_threats: null, audit_events: events?.n ?? null },
       workers,
     };
   }
@@ -228,6 +236,12 @@ export class Supervisor {
     const problems = this.workers.workers.filter((w) => w.state === 'failed').map((w) => `${w.name} failed`);
     this.notifier.status(`${running}/${this.workers.workers.length} workers running${problems.length ? `; ${problems.join(', ')}` : ''}`);
   }
+}
+
+/** The paths a worker may need; each worker opens only its own files. */
+function workerPaths(p: RaypherPaths): Record<string, string> {
+  const { home, dataDir, runDir, logDir, db, vaultDb, hostKey, tpmDir, vaultSocket } = p;
+  return { home: home ?? '', dataDir, runDir, logDir, db, vaultDb, hostKey, tpmDir, vaultSocket };
 }
 
 function fileSize(path: string): number | null {

@@ -6,10 +6,14 @@ import type { Config } from '@raypher/shared/config';
 import { SUPERVISOR_TIMING } from './timing.js';
 import { WorkerProcess, type WorkerDeps } from './worker-process.js';
 
-export type SharedWorkerDeps = Omit<WorkerDeps, 'name' | 'entry' | 'onStateChange'> & {
+export type SharedWorkerDeps = Omit<WorkerDeps, 'name' | 'entry' | 'onStateChange' | 'vaultToken'> & {
   entry(name: WorkerName): string;
+  /** Given only to the workers that use the vault socket. */
+  vaultToken: string;
   onStateChange(worker: WorkerProcess, manager: WorkerManager): void;
 };
+
+const VAULT_SOCKET_USERS: readonly WorkerName[] = ['vault', 'proxy'];
 
 export class WorkerManager {
   readonly workers: readonly WorkerProcess[];
@@ -23,6 +27,7 @@ export class WorkerManager {
           ...deps,
           name,
           entry: () => deps.entry(name),
+          ...(VAULT_SOCKET_USERS.includes(name) ? { vaultToken: deps.vaultToken } : {}),
           onStateChange: (w) => {
             deps.onStateChange(w, this);
             if (this.allRunning()) for (const fn of this.allRunningWaiters.splice(0)) fn();

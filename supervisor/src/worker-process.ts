@@ -13,6 +13,7 @@ import {
   SupervisorToWorker,
   WorkerEvents,
   WorkerToSupervisor,
+  type MethodDef,
   type MetricsSnapshot,
   type WorkerName,
   type WorkerState,
@@ -28,6 +29,8 @@ export interface WorkerDeps {
   paths: Readonly<Record<string, string>>;
   env: Record<string, string>;
   logger: Logger;
+  /** Per-boot vault socket token, handed to the vault and proxy workers only. */
+  vaultToken?: string;
   audit(type: EventName, data: Record<string, unknown>): void;
   alert(type: string, message: string): void;
   onStateChange(worker: WorkerProcess): void;
@@ -40,6 +43,7 @@ export class WorkerProcess {
   state: WorkerState = 'stopped';
   restarts = 0;
   lastExit: Exit | null = null;
+  lastError: { code: string; message: string } | null = null;
   private child: ChildProcess | undefined;
   private peer: Peer | undefined;
   private wanted = false;
@@ -111,6 +115,15 @@ export class WorkerProcess {
     this.peer?.emit(WorkerEvents.configChanged, { config });
   }
 
+  /** Forwards a request to the worker; fails with the worker's last error when it is not running. */
+  call<P, R>(def: MethodDef<P, R>, params: P, timeoutMs: number = IPC_TIMEOUTS.defaultRequestMs): Promise<R> {
+    if (!this.peer || (this.state !== 'running' && this.state !== 'ready')) {
+      const why = this.lastError ? `; last error: ${this.lastError.code}: ${this.lastError.message}` : '';
+      return Promise.reject(new RaypherError('ERR_WORKER_NOT_RUNNING', `the ${this.name} worker is ${this.state}${why}`));
+    }
+    return this.peer.call(def, params, { timeoutMs });
+  }
+
   async metrics(): Promise<MetricsSnapshot | null> {
     if (!this.peer || (this.state !== 'running' && this.state !== 'ready')) return null;
     return this.peer.call(SupervisorToWorker.metrics, {}, { timeoutMs: IPC_TIMEOUTS.workerMetricsMs }).catch(() => null);
@@ -127,6 +140,7 @@ export class WorkerProcess {
       rssBytes: null,
       heartbeatAgeSecs: this.lastHeartbeat !== null && this.child ? (now - this.lastHeartbeat) / 1000 : null,
       lastExit: this.lastExit,
+      lastError: this.lastError,
     };
   }
 
@@ -163,12 +177,14 @@ export class WorkerProcess {
         throw new RaypherError('ERR_IPC_VERSION_MISMATCH', `worker speaks protocol ${hello.protocolVersion}, supervisor ${PROTOCOL_VERSION}; the worker bundle does not match this supervisor`);
       }
       const config = this.deps.config();
-      return { worker: this.name, config, paths: this.deps.paths, heartbeatIntervalMs: config.supervisor.heartbeat_interval_ms };
+      const init = { worker: this.name, config, paths: this.deps.paths, heartbeatIntervalMs: config.supervisor.heartbeat_interval_ms };
+      return this.deps.vaultToken ? { ...init, vaultToken: this.deps.vaultToken } : init;
     });
     peer.on(WorkerEvents.ready, () => {
       if (this.child !== child) return;
       this.readyAt = Date.now();
       this.lastHeartbeat = this.readyAt;
+      this.lastError = null;
       this.setState('ready');
       this.deps.audit('worker.ready', { worker: this.name, pid: child.pid, start_ms: this.readyAt - this.spawnedAt });
     });
@@ -176,6 +192,9 @@ export class WorkerProcess {
       if (this.child !== child) return;
       this.lastHeartbeat = Date.now();
       if (this.state === 'ready') this.setState('running');
+    });
+    peer.on(WorkerEvents.fatal, (error) => {
+      if (this.child === child) this.lastError = error;
     });
     child.once('error', (err) => this.deps.logger.error('worker process error', { worker: this.name, error: err.message }));
     child.once('exit', (code, signal) => this.onExit(child, code, signal));

@@ -28,6 +28,16 @@ export const ERROR_CODES = {
   ERR_NATIVE_UNSUPPORTED: 'A native OS facility is not available on this platform.',
   ERR_NATIVE_CALL: 'A native OS call failed.',
   ERR_NATIVE_SDNOTIFY: 'A message could not be sent to the service manager’s notify socket.',
+  ERR_VAULT_HOST_KEY: 'The vault host key file is missing, unreadable, or has the wrong owner or mode.',
+  ERR_VAULT_TPM: 'The TPM could not be used (not present, unreachable, or a tpm2-tools command failed).',
+  ERR_VAULT_PCR_MISMATCH: 'The TPM refused to unseal because the PCR values changed (e.g. a firmware update); use the recovery key.',
+  ERR_VAULT_INTEGRITY: 'A vault blob failed authentication: it was altered, moved to another row, or the data key is wrong.',
+  ERR_VAULT_LOCKED: 'The vault could not unwrap its data key, so no secret can be sealed or unsealed until it is recovered.',
+  ERR_VAULT_NOT_FOUND: 'No key is sealed for that provider.',
+  ERR_VAULT_DENIED: 'A vault socket client did not present the per-boot token.',
+  ERR_VAULT_RECOVERY: 'The recovery key is wrong, malformed, or no recovery key was set up.',
+  ERR_VAULT_PROTECTOR: 'The configured key protector cannot be used on this machine.',
+  ERR_CLI_INPUT: 'raypherctl needs input it could not get (no TTY for a prompt, empty input, no confirmation).',
   ERR_INTERNAL_UNEXPECTED: 'An unexpected internal error; the message says where.',
 } as const;
 

@@ -1,7 +1,8 @@
 // Public face of Raypher's IPC layer.
 export * from './protocol.js';
+export * from './vault-protocol.js';
 export * from './schema.js';
-export { Peer, type Guard, type Handler, type PeerOptions } from './peer.js';
+export { Peer, type CallMeta, type Guard, type Handler, type PeerOptions } from './peer.js';
 export type { Transport, TransportEvents } from './transport.js';
 export { encodeFrame, FrameDecoder } from './framing.js';
 export { SocketTransport } from './transports/socket.js';

@@ -13,7 +13,12 @@ import {
 } from './protocol.js';
 import type { Transport } from './transport.js';
 
-export type Handler<P, R> = (params: P) => Promise<R> | R;
+/** Who sent a request, when the transport can tell (control socket: SO_PEERCRED). */
+export interface CallMeta {
+  caller: { uid: number; pid: number } | null;
+}
+
+export type Handler<P, R> = (params: P, meta: CallMeta) => Promise<R> | R;
 
 /** Decides whether a request may run; throws a RaypherError (e.g. ERR_CONTROL_DENIED) to refuse it. */
 export type Guard = (method: MethodDef<unknown, unknown>) => void;
@@ -31,6 +36,8 @@ export interface PeerOptions {
   guard?: Guard;
   /** Called for every problem the peer absorbed (bad frames, bad messages); never throws back. */
   onProtocolError?(err: RaypherError): void;
+  /** Passed to every handler. */
+  meta?: CallMeta;
 }
 
 /** The id a response uses when it answers a frame that could not be read as a request. */
@@ -93,8 +100,13 @@ export class Peer {
   }
 
   emit<P>(def: EventDef<P>, payload: P): void {
-    if (this.isClosed) return;
-    this.transport.send({ t: 'evt', n: def.name, p: payload }).catch(() => undefined);
+    void this.emitFlushed(def, payload);
+  }
+
+  /** Resolves once the event is handed to the OS (or the link is gone), e.g. before a process exits. */
+  emitFlushed<P>(def: EventDef<P>, payload: P): Promise<void> {
+    if (this.isClosed) return Promise.resolve();
+    return this.transport.send({ t: 'evt', n: def.name, p: payload }).catch(() => undefined);
   }
 
   close(): void {
@@ -129,7 +141,7 @@ export class Peer {
       } catch (err) {
         throw new RaypherError('ERR_IPC_BAD_PARAMS', `${req.m}: ${(err as Error).message}`);
       }
-      const result = await entry.fn(params);
+      const result = await entry.fn(params, this.options.meta ?? { caller: null });
       if (!this.isClosed) await this.transport.send({ t: 'res', id: req.id, ok: true, r: result });
     } catch (err) {
       this.reply(req.id, toRaypherError(err, req.m).toWire());

@@ -1,5 +1,7 @@
 // The one declaration of Raypher's IPC surface: version, envelopes, methods, events and access levels.
-import { array, int, literal, nullable, num, object, optional, record, str, unknownValue, bool, empty, type Infer, type Schema } from './schema.js';
+import { defineEvents, defineMethods } from './define.js';
+import { array, int, literal, nullable, num, object, optional, record, str, unknownValue, bool, empty, type Infer } from './schema.js';
+import { VAULT_CONTROL_SPECS, forwardedSpecs } from './vault-protocol.js';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -17,34 +19,7 @@ export const IPC_TIMEOUTS = {
   workerMetricsMs: 1_000,
 } as const;
 
-export type Access = 'read' | 'admin';
-
-export interface MethodDef<P, R> {
-  readonly name: string;
-  readonly access: Access;
-  readonly params: Schema<P>;
-  readonly result: Schema<R>;
-}
-
-export interface EventDef<P> {
-  readonly name: string;
-  readonly payload: Schema<P>;
-}
-
-type MethodSpecs = Record<string, { access: Access; params: Schema<unknown>; result: Schema<unknown> }>;
-type Methods<S extends MethodSpecs> = { [K in keyof S]: MethodDef<Infer<S[K]['params']>, Infer<S[K]['result']>> };
-
-function defineMethods<S extends MethodSpecs>(specs: S): Methods<S> {
-  const out: Record<string, unknown> = {};
-  for (const [name, spec] of Object.entries(specs)) out[name] = Object.freeze({ name, ...spec });
-  return Object.freeze(out) as Methods<S>;
-}
-
-function defineEvents<S extends Record<string, Schema<unknown>>>(specs: S): { [K in keyof S]: EventDef<Infer<S[K]>> } {
-  const out: Record<string, unknown> = {};
-  for (const [name, payload] of Object.entries(specs)) out[name] = Object.freeze({ name, payload });
-  return Object.freeze(out) as { [K in keyof S]: EventDef<Infer<S[K]>> };
-}
+export { defineEvents, defineMethods, type Access, type EventDef, type MethodDef } from './define.js';
 
 // ---- envelopes ----------------------------------------------------------------------------
 
@@ -92,6 +67,8 @@ export const workerStatus = object({
   rssBytes: nullable(int({ min: 0 })),
   heartbeatAgeSecs: nullable(num()),
   lastExit: nullable(object({ code: nullable(int()), signal: nullable(str()), at: str() })),
+  /** The last error a worker reported before exiting (e.g. why it refused to start). */
+  lastError: nullable(wireErrorSchema),
 });
 export type WorkerStatus = Infer<typeof workerStatus>;
 
@@ -135,7 +112,11 @@ export const Control = defineMethods({
   'worker.stop': { access: 'admin', params: object({ worker: workerName }), result: empty() },
   'worker.start': { access: 'admin', params: object({ worker: workerName }), result: empty() },
   'config.reload': { access: 'admin', params: empty(), result: reloadResult },
+  ...VAULT_CONTROL_SPECS,
 });
+
+/** The vault's operator methods as the supervisor forwards them to the vault worker, with the caller. */
+export const VaultOps = defineMethods(forwardedSpecs(VAULT_CONTROL_SPECS));
 
 // ---- supervisor <-> worker (the child's IPC channel) ---------------------------------------
 
@@ -144,6 +125,8 @@ export const workerInit = object({
   config: unknownValue(),
   paths: record(str()),
   heartbeatIntervalMs: int({ min: 10 }),
+  /** Per-boot secret for the vault socket; given to the vault and proxy workers only. */
+  vaultToken: optional(str({ max: 128 })),
 });
 export type WorkerInit = Infer<typeof workerInit>;
 
@@ -165,4 +148,6 @@ export const WorkerEvents = defineEvents({
   ready: empty(),
   heartbeat: object({ seq: int({ min: 0 }) }),
   configChanged: object({ config: unknownValue() }),
+  /** Sent by a worker just before it exits because it cannot run. */
+  fatal: wireErrorSchema,
 });

@@ -18,6 +18,10 @@ export interface RaypherPaths {
   readonly controlSocket: string;
   readonly lockFile: string;
   readonly db: string;
+  readonly vaultDb: string;
+  readonly hostKey: string;
+  readonly tpmDir: string;
+  readonly vaultSocket: string;
 }
 
 export interface PathInputs {
@@ -51,9 +55,7 @@ export function homePaths(home: string, mode: Mode): RaypherPaths {
     dataDir,
     runDir,
     logDir: join(home, 'logs'),
-    controlSocket: join(runDir, 'control.sock'),
-    lockFile: join(runDir, 'supervisor.lock'),
-    db: join(dataDir, 'raypher.db'),
+    ...commonFiles(dataDir, runDir),
   });
 }
 
@@ -65,10 +67,20 @@ export function systemPaths(): RaypherPaths {
     dataDir: SYSTEM.data,
     runDir: SYSTEM.run,
     logDir: SYSTEM.logs,
-    controlSocket: join(SYSTEM.run, 'control.sock'),
-    lockFile: join(SYSTEM.run, 'supervisor.lock'),
-    db: join(SYSTEM.data, 'raypher.db'),
+    ...commonFiles(SYSTEM.data, SYSTEM.run),
   });
+}
+
+function commonFiles(dataDir: string, runDir: string) {
+  return {
+    controlSocket: join(runDir, 'control.sock'),
+    lockFile: join(runDir, 'supervisor.lock'),
+    vaultSocket: join(runDir, 'vault.sock'),
+    db: join(dataDir, 'raypher.db'),
+    vaultDb: join(dataDir, 'vault.db'),
+    hostKey: join(dataDir, 'host.key'),
+    tpmDir: join(dataDir, 'tpm'),
+  };
 }
 
 /** Applies the config's [logging] log_dir: relative paths live under the home (or /var/log/raypher). */

@@ -3,7 +3,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Gauge, Registry } from 'prom-client';
 import { parseConfigObject, type Config } from '../config/index.js';
 import { toRaypherError } from '../errors/index.js';
-import { ChannelTransport, Peer, PROTOCOL_VERSION, SupervisorToWorker, WorkerEvents, WorkerToSupervisor, IPC_TIMEOUTS, type WorkerName } from '../ipc/index.js';
+import { ChannelTransport, Peer, PROTOCOL_VERSION, SupervisorToWorker, WorkerEvents, WorkerToSupervisor, IPC_TIMEOUTS, type MethodDef, type WorkerName } from '../ipc/index.js';
 import { closeLogger, createLogger, type Logger } from '../logging/index.js';
 
 export interface WorkerContext {
@@ -13,6 +13,10 @@ export interface WorkerContext {
   readonly logger: Logger;
   /** Register this worker's metrics here; names must start with raypher_<worker>_. */
   readonly metrics: Registry;
+  /** Per-boot vault socket token (vault and proxy workers only). */
+  readonly vaultToken: string | undefined;
+  /** Serve a request the supervisor forwards to this worker. */
+  handle<P, R>(def: MethodDef<P, R>, fn: (params: P) => Promise<R> | R): void;
 }
 
 export interface RunningWorker {
@@ -58,9 +62,11 @@ export async function runWorker(name: WorkerName, module: WorkerModule): Promise
 
   let running: RunningWorker;
   try {
-    running = await module.start({ name, config, paths: init.paths, logger, metrics });
+    running = await module.start({ name, config, paths: init.paths, logger, metrics, vaultToken: init.vaultToken, handle: (def, fn) => void peer.handle(def, fn) });
   } catch (err) {
-    logger.error('worker start failed', { error: toRaypherError(err, `${name} start`).message });
+    const error = toRaypherError(err, `${name} start`);
+    logger.error('worker start failed', { code: error.code, error: error.message });
+    await peer.emitFlushed(WorkerEvents.fatal, error.toWire());
     await closeLogger(logger);
     process.exit(WORKER_EXIT.startFailed);
   }

@@ -1,8 +1,71 @@
-// The vault worker: will own vault.db and the data key (its domain logic lands with the vault issue).
+// The vault worker: owns vault.db and the data key; serves operators (via the supervisor) and the proxy (own socket).
+import { RaypherError } from '@raypher/shared/errors';
+import { AuditLedger, openRaypherDb } from '@raypher/shared/db';
+import { VaultOps } from '@raypher/shared/ipc';
 import type { WorkerModule } from '@raypher/shared/worker';
+import { Keyring } from './keyring.js';
+import { Tpm2 } from './protectors/tpm2.js';
+import { VaultStore } from './store.js';
+import { VaultService } from './vault-service.js';
+import { startVaultSocket, type VaultSocketServer } from './vault-socket.js';
 
 export const vaultWorker: WorkerModule = {
-  async start() {
-    return { stop: async () => undefined, health: () => ({ vault: { sealed_keys: null, protector: null } }) };
+  async start(ctx) {
+    const p = ctx.paths;
+    const need = (k: string) => p[k] ?? (() => { throw new RaypherError('ERR_INTERNAL_UNEXPECTED', `vault worker: supervisor sent no ${k} path`); })();
+    if (!ctx.vaultToken) throw new RaypherError('ERR_INTERNAL_UNEXPECTED', 'vault worker: supervisor sent no vault token');
+    let config = ctx.config.vault;
+    const store = await VaultStore.open(need('vaultDb'));
+    const auditDb = await openRaypherDb(need('db'));
+    const tpm = new Tpm2({ tcti: config.tcti, dir: need('tpmDir'), pcrs: config.pcrs });
+    const keyring = new Keyring({ store, tpm, hostKeyPath: need('hostKey'), uid: process.getuid?.() ?? 0, configuredProtector: config.protector });
+    let socket: VaultSocketServer | undefined;
+    const audit = new AuditLedger(auditDb, 'vault');
+    try {
+      await keyring.open();
+    } catch (err) {
+      await store.close();
+      await auditDb.close();
+      throw err;
+    }
+    if (keyring.lastError) {
+      ctx.logger.error('vault is locked', { code: keyring.lastError.code, error: keyring.lastError.message });
+      await audit.append('vault.locked', { code: keyring.lastError.code, reason: keyring.lastError.message });
+    }
+    const service = new VaultService({
+      store,
+      keyring,
+      audit,
+      logger: ctx.logger,
+      settings: () => ({ configuredProtector: config.protector, tcti: config.tcti, pcrs: config.pcrs }),
+      invalidate: (provider) => socket?.invalidate(provider),
+    });
+    socket = await startVaultSocket(need('vaultSocket'), ctx.vaultToken, service, ctx.logger);
+
+    ctx.handle(VaultOps['vault.seal'], ({ caller, args }) => service.seal(args.provider, args.secret, caller));
+    ctx.handle(VaultOps['vault.unseal'], async ({ caller, args }) => ({ provider: args.provider, secret: await service.unseal(args.provider, caller, 'raypherctl') }));
+    ctx.handle(VaultOps['vault.list'], async () => ({ secrets: await service.list() }));
+    ctx.handle(VaultOps['vault.delete'], async ({ caller, args }) => (await service.delete(args.provider, caller), {}));
+    ctx.handle(VaultOps['vault.rotate'], ({ caller }) => service.rotate(caller));
+    ctx.handle(VaultOps['vault.status'], () => service.status());
+    ctx.handle(VaultOps['vault.initRecovery'], async ({ caller, args }) => ({ recoveryKey: await service.initRecovery(args.replace, caller) }));
+    ctx.handle(VaultOps['vault.recover'], ({ caller, args }) => service.recover(args.recoveryKey, caller));
+
+    let sealedKeys: number | null = await store.count();
+    return {
+      async stop() {
+        socket?.close();
+        keyring.close();
+        await store.close();
+        await auditDb.close();
+      },
+      onConfig(next) {
+        config = next.vault;
+      },
+      health: () => {
+        void store.count().then((n) => (sealedKeys = n), () => undefined);
+        return { vault: { state: keyring.unlocked ? 'unlocked' : 'locked', protector: keyring.protector, sealed_keys: sealedKeys, tpm_present: keyring.tpmPresent } };
+      },
+    };
   },
 };

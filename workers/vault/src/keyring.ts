@@ -1,0 +1,205 @@
+// The data key (DEK): created at first start, wrapped by the protector (host / tpm2 / host+tpm2),
+// unwrapped at start, re-wrapped by recovery, replaced by rotation. It never leaves this process.
+import { randomBytes } from 'node:crypto';
+import { RaypherError, isRaypherError } from '@raypher/shared/errors';
+import type { VaultProtector } from '@raypher/shared/ipc';
+import type { Db } from '@raypher/shared/db';
+import { combineKeys, newKey, open, seal, zero } from './crypto.js';
+import { createHostKey, loadHostKey } from './protectors/host-key.js';
+import type { Tpm2 } from './protectors/tpm2.js';
+import { unwrapWithRecovery, wrapToRecovery } from './recovery.js';
+import type { VaultStore } from './store.js';
+
+export interface KeyringOptions {
+  store: VaultStore;
+  tpm: Tpm2;
+  hostKeyPath: string;
+  uid: number;
+  configuredProtector: 'auto' | VaultProtector;
+}
+
+const dekAad = (version: number, protector: string) => `raypher-dek-v1|${version}|${protector}`;
+const recoveryAad = (version: number) => `raypher-dek-recovery-v1|${version}`;
+
+export class Keyring {
+  private dek: Buffer | null = null;
+  private wrapKey: Buffer | null = null;
+  protector: VaultProtector | null = null;
+  keyVersion = 0;
+  tpmPresent = false;
+  /** Why the vault is locked, when it is. */
+  lastError: RaypherError | null = null;
+
+  constructor(private readonly opts: KeyringOptions) {}
+
+  get unlocked(): boolean {
+    return this.dek !== null;
+  }
+
+  /** Creates or unlocks the DEK. Host key problems throw (the vault must not start); TPM problems lock it. */
+  async open(): Promise<void> {
+    this.tpmPresent = await this.opts.tpm.present();
+    const stored = await this.opts.store.metaText('protector');
+    if (stored === null) return this.initialize();
+    this.protector = stored as VaultProtector;
+    this.keyVersion = Number(await this.opts.store.metaText('key_version'));
+    const host = this.protector === 'tpm2' ? null : loadHostKey(this.opts.hostKeyPath, this.opts.uid);
+    try {
+      const wrapKey = await this.deriveWrapKey(this.protector, host, () => this.opts.tpm.unseal());
+      const dek = open(wrapKey, await this.wrappedDek(), dekAad(this.keyVersion, this.protector), 'wrapped data key');
+      this.unlock(dek, wrapKey);
+    } catch (err) {
+      if (!isRaypherError(err) || !['ERR_VAULT_PCR_MISMATCH', 'ERR_VAULT_TPM', 'ERR_VAULT_INTEGRITY'].includes(err.code)) throw err;
+      this.lastError = err;
+    } finally {
+      zero(host);
+    }
+  }
+
+  requireDek(): Buffer {
+    if (this.dek) return this.dek;
+    const why = this.lastError ? `${this.lastError.code}: ${this.lastError.message}` : 'the data key is not loaded';
+    throw new RaypherError(this.lastError?.code === 'ERR_VAULT_PCR_MISMATCH' ? 'ERR_VAULT_PCR_MISMATCH' : 'ERR_VAULT_LOCKED', `the vault is locked (${why})`);
+  }
+
+  async recoveryConfigured(): Promise<boolean> {
+    return (await this.opts.store.meta('recovery_public')) !== null;
+  }
+
+  /** Stores a new recovery wrap of the current DEK; returns the recovery key for the operator, once. */
+  async setRecovery(db: Db, publicRaw: Buffer): Promise<void> {
+    const w = wrapToRecovery(publicRaw, this.requireDek(), recoveryAad(this.keyVersion));
+    await this.opts.store.setMeta(db, 'recovery_public', publicRaw);
+    await this.writeRecoveryWrap(db, w);
+  }
+
+  /** Opens the DEK with the recovery key and wraps it again with the current protector state (new PCRs, new TPM). */
+  async recover(display: string): Promise<void> {
+    const store = this.opts.store;
+    const [ephemeral, nonce, blob] = await Promise.all([store.meta('recovery_ephemeral'), store.meta('recovery_nonce'), store.meta('recovery_blob')]);
+    if (!ephemeral || !nonce || !blob) throw new RaypherError('ERR_VAULT_RECOVERY', 'no recovery key was set up for this vault (raypherctl vault init --recovery-key)');
+    const dek = unwrapWithRecovery(display, { ephemeral, nonce, blob }, recoveryAad(this.keyVersion));
+    const protector = this.protector ?? 'host';
+    const host = protector === 'tpm2' ? null : loadHostKey(this.opts.hostKeyPath, this.opts.uid);
+    try {
+      const wrapKey = await this.deriveWrapKey(protector, host, async () => this.sealFreshTpmSecret());
+      await store.db.transaction((tx) => this.writeWrappedDek(tx, wrapKey, dek, this.keyVersion, protector));
+      this.unlock(dek, wrapKey);
+    } finally {
+      zero(host);
+    }
+  }
+
+  /** Replaces the DEK: reencrypt(old, new, tx) rewrites every secret inside the same transaction. */
+  async rotate(reencrypt: (oldDek: Buffer, newDek: Buffer, version: number, tx: Db) => Promise<number>): Promise<{ keyVersion: number; reencrypted: number }> {
+    const oldDek = this.requireDek();
+    const wrapKey = this.wrapKey as Buffer;
+    const protector = this.protector as VaultProtector;
+    const next = newKey();
+    const version = this.keyVersion + 1;
+    const recoveryPublic = await this.opts.store.meta('recovery_public');
+    let count = 0;
+    try {
+      await this.opts.store.db.transaction(async (tx) => {
+        count = await reencrypt(oldDek, next, version, tx);
+        await this.writeWrappedDek(tx, wrapKey, next, version, protector);
+        if (recoveryPublic) await this.writeRecoveryWrap(tx, wrapToRecovery(recoveryPublic, next, recoveryAad(version)));
+      });
+    } catch (err) {
+      zero(next);
+      throw err;
+    }
+    zero(oldDek);
+    this.dek = next;
+    this.keyVersion = version;
+    return { keyVersion: version, reencrypted: count };
+  }
+
+  close(): void {
+    zero(this.dek, this.wrapKey);
+    this.dek = null;
+    this.wrapKey = null;
+  }
+
+  private async initialize(): Promise<void> {
+    const protector = this.chooseProtector();
+    const host = protector === 'tpm2' ? null : createOrLoadHostKey(this.opts.hostKeyPath, this.opts.uid);
+    const dek = newKey();
+    try {
+      const wrapKey = await this.deriveWrapKey(protector, host, async () => this.sealFreshTpmSecret());
+      await this.opts.store.db.transaction(async (tx) => {
+        await this.opts.store.setMeta(tx, 'fp_salt', randomBytes(16));
+        await this.writeWrappedDek(tx, wrapKey, dek, 1, protector);
+      });
+      this.protector = protector;
+      this.keyVersion = 1;
+      this.unlock(dek, wrapKey);
+    } finally {
+      zero(host);
+    }
+  }
+
+  private chooseProtector(): VaultProtector {
+    const wanted = this.opts.configuredProtector;
+    if (wanted === 'auto') return this.tpmPresent ? 'host+tpm2' : 'host';
+    if (wanted !== 'host' && !this.tpmPresent) {
+      throw new RaypherError('ERR_VAULT_PROTECTOR', `[vault] protector = "${wanted}" but no TPM answers on the configured tcti; fix [vault] tcti or use protector = "host"`);
+    }
+    return wanted;
+  }
+
+  private async sealFreshTpmSecret(): Promise<Buffer> {
+    const secret = newKey();
+    await this.opts.tpm.sealNew(secret);
+    return secret;
+  }
+
+  private async deriveWrapKey(protector: VaultProtector, host: Buffer | null, tpmSecret: () => Promise<Buffer>): Promise<Buffer> {
+    if (protector === 'host') return Buffer.from(host as Buffer);
+    const tpm = await tpmSecret();
+    if (protector === 'tpm2') return tpm;
+    try {
+      return combineKeys(host as Buffer, tpm);
+    } finally {
+      zero(tpm);
+    }
+  }
+
+  private async wrappedDek() {
+    const [nonce, blob] = await Promise.all([this.opts.store.meta('dek_nonce'), this.opts.store.meta('dek_blob')]);
+    if (!nonce || !blob) throw new RaypherError('ERR_VAULT_INTEGRITY', 'vault.db has no wrapped data key');
+    return { nonce, blob };
+  }
+
+  private async writeWrappedDek(tx: Db, wrapKey: Buffer, dek: Buffer, version: number, protector: VaultProtector): Promise<void> {
+    const w = seal(wrapKey, dek, dekAad(version, protector));
+    const store = this.opts.store;
+    await store.setMeta(tx, 'protector', protector);
+    await store.setMeta(tx, 'key_version', String(version));
+    await store.setMeta(tx, 'dek_nonce', w.nonce);
+    await store.setMeta(tx, 'dek_blob', w.blob);
+    await store.setMeta(tx, 'pcrs', this.opts.tpm.pcrs);
+  }
+
+  private async writeRecoveryWrap(tx: Db, w: { ephemeral: Buffer; nonce: Buffer; blob: Buffer }): Promise<void> {
+    await this.opts.store.setMeta(tx, 'recovery_ephemeral', w.ephemeral);
+    await this.opts.store.setMeta(tx, 'recovery_nonce', w.nonce);
+    await this.opts.store.setMeta(tx, 'recovery_blob', w.blob);
+  }
+
+  private unlock(dek: Buffer, wrapKey: Buffer): void {
+    zero(this.dek, this.wrapKey);
+    this.dek = dek;
+    this.wrapKey = wrapKey;
+    this.lastError = null;
+  }
+}
+
+function createOrLoadHostKey(path: string, uid: number): Buffer {
+  try {
+    return loadHostKey(path, uid);
+  } catch (err) {
+    if (isRaypherError(err) && /is missing/.test(err.message)) return createHostKey(path);
+    throw err;
+  }
+}
