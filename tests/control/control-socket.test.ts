@@ -3,8 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROTOCOL_VERSION } from '@raypher/shared/ipc';
-import { ctl, Daemon, killAll, makeHome, run } from '../helpers/daemon.js';
-import { RawClient } from '../helpers/raw-client.js';
+import { ctl, Daemon, killAll, makeHome } from '../helpers/daemon.js';
+import { RawClient, requestsAsUid } from '../helpers/raw-client.js';
 
 afterEach(killAll);
 
@@ -65,27 +65,12 @@ describe('control socket', () => {
     const sock = join(home, 'run', 'control.sock');
     expect(statSync(sock).mode & 0o777).toBe(0o660);
     expect(statSync(sock).gid).toBe(NOBODY);
-    // The client runs as uid/gid 65534 and speaks the protocol with no project code, so repo permissions do not matter.
-    const script = `
-      const net = require('node:net');
-      const s = net.connect(${JSON.stringify(sock)});
-      const frame = (v) => { const b = Buffer.from(JSON.stringify(v)); const h = Buffer.alloc(4); h.writeUInt32BE(b.length); return Buffer.concat([h, b]); };
-      let buf = Buffer.alloc(0); const out = [];
-      s.on('connect', () => {
-        s.write(frame(${JSON.stringify(hello)}));
-        s.write(frame({ t: 'req', id: 2, m: 'status', p: {} }));
-        s.write(frame({ t: 'req', id: 3, m: 'worker.restart', p: { worker: 'vault' } }));
-        s.write(frame({ t: 'req', id: 4, m: 'config.reload', p: {} }));
-      });
-      s.on('data', (d) => { buf = Buffer.concat([buf, d]);
-        while (buf.length >= 4 && buf.length >= 4 + buf.readUInt32BE(0)) { const n = buf.readUInt32BE(0); out.push(JSON.parse(buf.subarray(4, 4 + n))); buf = buf.subarray(4 + n); }
-        if (out.length === 4) { console.log(JSON.stringify(out.map((f) => ({ id: f.id, ok: f.ok, code: f.e && f.e.code })))); s.end(); }
-      });
-      s.on('error', (e) => { console.log(JSON.stringify({ error: e.code })); process.exit(1); });`;
-    const r = await run(process.execPath, ['-e', script], { uid: NOBODY, gid: NOBODY, cwd: '/' });
-    expect(r.stderr).toBe('');
-    const replies = JSON.parse(r.stdout) as Array<{ id: number; ok: boolean; code?: string }>;
-    expect(replies.sort((a, b) => a.id - b.id)).toEqual([
+    const replies = await requestsAsUid(NOBODY, sock, [
+      { m: 'status', p: {} },
+      { m: 'worker.restart', p: { worker: 'vault' } },
+      { m: 'config.reload', p: {} },
+    ]);
+    expect(replies).toEqual([
       { id: 1, ok: true },
       { id: 2, ok: true },
       { id: 3, ok: false, code: 'ERR_CONTROL_DENIED' },

@@ -125,8 +125,8 @@ export interface CtlResult {
   stderr: string;
 }
 
-export function ctl(home: string, args: string[], options: SpawnOptions = {}): Promise<CtlResult> {
-  return run(process.execPath, [CTL_BIN, '--home', home, ...args], options);
+export function ctl(home: string, args: string[], options: SpawnOptions = {}, input?: string): Promise<CtlResult> {
+  return run(process.execPath, [CTL_BIN, '--home', home, ...args], options, input);
 }
 
 export function run(cmd: string, args: string[], options: SpawnOptions = {}, input?: string): Promise<CtlResult> {

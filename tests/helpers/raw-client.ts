@@ -1,5 +1,6 @@
 // A raw framed client for the control socket, written independently of shared/ipc, to send anything at all.
 import { connect, type Socket } from 'node:net';
+import { PROTOCOL_VERSION } from '@raypher/shared/ipc';
 
 export class RawClient {
   private buf = Buffer.alloc(0);
@@ -58,4 +59,27 @@ export class RawClient {
   close(): void {
     this.socket.destroy();
   }
+}
+
+/**
+ * Sends hello plus the given requests over the control socket as another uid, with no project code in that
+ * process (so repository permissions do not matter). Returns {id, ok, code} per reply, sorted by id.
+ */
+export async function requestsAsUid(uid: number, socketPath: string, requests: Array<{ m: string; p: unknown }>): Promise<Array<{ id: number; ok: boolean; code?: string }>> {
+  const { run } = await import('./daemon.js');
+  const frames = [{ t: 'req', id: 1, m: 'hello', p: { protocolVersion: PROTOCOL_VERSION, client: 'test', version: '0' } }, ...requests.map((r, i) => ({ t: 'req', id: i + 2, ...r }))];
+  const script = `
+    const net = require('node:net');
+    const s = net.connect(${JSON.stringify(socketPath)});
+    const frame = (v) => { const b = Buffer.from(JSON.stringify(v)); const h = Buffer.alloc(4); h.writeUInt32BE(b.length); return Buffer.concat([h, b]); };
+    let buf = Buffer.alloc(0); const out = [];
+    s.on('connect', () => { for (const f of ${JSON.stringify(frames)}) s.write(frame(f)); });
+    s.on('data', (d) => { buf = Buffer.concat([buf, d]);
+      while (buf.length >= 4 && buf.length >= 4 + buf.readUInt32BE(0)) { const n = buf.readUInt32BE(0); out.push(JSON.parse(buf.subarray(4, 4 + n))); buf = buf.subarray(4 + n); }
+      if (out.length === ${frames.length}) { console.log(JSON.stringify(out.map((f) => ({ id: f.id, ok: f.ok, code: f.e && f.e.code })))); s.end(); }
+    });
+    s.on('error', (e) => { console.log(JSON.stringify({ error: e.code })); process.exit(1); });`;
+  const r = await run(process.execPath, ['-e', script], { uid, gid: uid, cwd: '/' });
+  if (r.stdout.includes('"error"') || r.code !== 0) throw new Error(`client as uid ${uid} failed: ${r.stdout}${r.stderr}`);
+  return (JSON.parse(r.stdout) as Array<{ id: number; ok: boolean; code?: string }>).sort((a, b) => a.id - b.id);
 }

@@ -72,7 +72,7 @@ export class Tpm2 {
       await this.run('tpm2_createprimary', [...PRIMARY_ARGS, '-c', primary]);
       await this.run('tpm2_load', ['-C', primary, '-u', this.files.pub, '-r', this.files.priv, '-c', object]);
       const args = ['-c', object, ...(this.opts.pcrs ? ['-p', `pcr:${this.opts.pcrs}`] : [])];
-      return this.run('tpm2_unseal', args, { binary: true });
+      return this.run('tpm2_unseal', args);
     });
   }
 
@@ -83,13 +83,20 @@ export class Tpm2 {
       return await fn(work);
     } finally {
       rmSync(work, { recursive: true, force: true });
-      // Without a resource manager (swtpm over TCP) transient objects and sessions would pile up.
-      await this.run('tpm2_flushcontext', ['-t']).catch(() => undefined);
-      await this.run('tpm2_flushcontext', ['-s']).catch(() => undefined);
     }
   }
 
-  private async run(cmd: string, args: string[], opts: { input?: Buffer; binary?: boolean; timeoutMs?: number } = {}): Promise<Buffer> {
+  /** One tpm2-tools step, then flush: without a resource manager (swtpm over TCP) objects would pile up. */
+  private async run(cmd: string, args: string[], opts: { input?: Buffer; timeoutMs?: number } = {}): Promise<Buffer> {
+    try {
+      return await this.exec(cmd, args, opts);
+    } finally {
+      await this.exec('tpm2_flushcontext', ['-t']).catch(() => undefined);
+      await this.exec('tpm2_flushcontext', ['-s']).catch(() => undefined);
+    }
+  }
+
+  private async exec(cmd: string, args: string[], opts: { input?: Buffer; timeoutMs?: number } = {}): Promise<Buffer> {
     try {
       const result = await execa(cmd, args, {
         env: { TPM2TOOLS_TCTI: this.opts.tcti },
