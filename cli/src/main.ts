@@ -3,6 +3,7 @@ import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { readEnv } from '@raypher/shared/config';
 import { isRaypherError } from '@raypher/shared/errors';
+import { redactString } from '@raypher/shared/logging';
 import { PROVIDER_PATTERN, WORKER_NAMES, type WorkerName } from '@raypher/shared/ipc';
 import { readVersion } from '@raypher/shared/version';
 import { auditVerifyCommand } from './commands/audit.js';
@@ -128,7 +129,8 @@ await yargs(hideBin(process.argv))
   .strict()
   .fail((msg, err) => {
     // Command failures are handled in action(); anything reaching here is a usage or validation error.
-    process.stderr.write(`raypherctl: ${msg ?? err?.message}\nRun 'raypherctl --help' for usage.\n`);
+    // Redacted: a key typed as an argument by mistake must not be echoed back ("Unknown argument: sk-...").
+    process.stderr.write(`raypherctl: ${redactString(msg ?? err?.message ?? 'usage error')}\nRun 'raypherctl --help' for usage.\n`);
     process.exit(EXIT.usage);
   })
   .help()

@@ -4,7 +4,7 @@ import { chmodSync, rmSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { Db } from '@raypher/shared/db';
 import { Control, PROTOCOL_VERSION } from '@raypher/shared/ipc';
-import { ctl, Daemon, killAll, makeHome, waitFor, type ConfigTables } from '../helpers/daemon.js';
+import { auditEvents, ctl, Daemon, killAll, makeHome, waitFor, type ConfigTables } from '../helpers/daemon.js';
 import { RawClient, requestsAsUid } from '../helpers/raw-client.js';
 import { Swtpm } from '../helpers/swtpm.js';
 import { canary, control, filesContaining, seal, sha, unsealHash } from './helpers.js';
@@ -56,6 +56,20 @@ describe('vault', () => {
     expect(list).toEqual([expect.objectContaining({ provider: 'openai', fingerprint: expect.stringMatching(/^fp:/), keyVersion: 1 })]);
     expect((await ctl(home, ['secrets', 'rm', '--provider', 'openai'])).code).toBe(0);
     expect(await unsealHash(home, 'openai')).toBe('ERR_VAULT_NOT_FOUND');
+
+    const empty = await ctl(home, ['seal', '--provider', 'openai', '--from-stdin'], {}, '  \n');
+    expect(empty.stderr).toContain('ERR_CLI_INPUT: refusing an empty value');
+    const badName = await ctl(home, ['seal', '--provider', 'Open AI', '--from-stdin'], {}, key);
+    expect(badName.code).toBe(2);
+    const onArgv = await ctl(home, ['seal', '--provider', 'openai', key]);
+    expect(onArgv.code).toBe(2);
+    expect(onArgv.stderr.includes(key)).toBe(false);
+    expect(onArgv.stderr).toContain('[REDACTED]');
+
+    const audit = await auditEvents(home);
+    const vaultRows = audit.filter((e) => e.type.startsWith('vault.'));
+    expect(vaultRows.map((e) => e.type)).toEqual(['vault.sealed', 'vault.unsealed', 'vault.unsealed', 'vault.unsealed', 'vault.deleted']);
+    for (const row of vaultRows) expect(row.data).toMatchObject({ provider: 'openai', caller: { uid: 0, pid: expect.any(Number) } });
     await d.stop();
     expect(filesContaining(home, key)).toEqual([]);
   });

@@ -11,8 +11,11 @@ import { startVaultSocket, type VaultSocketServer } from './vault-socket.js';
 
 export const vaultWorker: WorkerModule = {
   async start(ctx) {
-    const p = ctx.paths;
-    const need = (k: string) => p[k] ?? (() => { throw new RaypherError('ERR_INTERNAL_UNEXPECTED', `vault worker: supervisor sent no ${k} path`); })();
+    const need = (k: string): string => {
+      const path = ctx.paths[k];
+      if (!path) throw new RaypherError('ERR_INTERNAL_UNEXPECTED', `vault worker: supervisor sent no ${k} path`);
+      return path;
+    };
     if (!ctx.vaultToken) throw new RaypherError('ERR_INTERNAL_UNEXPECTED', 'vault worker: supervisor sent no vault token');
     let config = ctx.config.vault;
     const store = await VaultStore.open(need('vaultDb'));

@@ -2,7 +2,6 @@
 // The sealed object's public/private blobs live on disk; the primary key is re-derived each time.
 import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { RaypherError } from '@raypher/shared/errors';
 
 /** Time one tpm2-tools command may take, in ms. */
@@ -97,6 +96,8 @@ export class Tpm2 {
   }
 
   private async exec(cmd: string, args: string[], opts: { input?: Buffer; timeoutMs?: number } = {}): Promise<Buffer> {
+    // Loaded on first TPM use: execa costs ~140 ms of start-up, and a host-key vault never needs it.
+    const { execa } = await import('execa');
     try {
       const result = await execa(cmd, args, {
         env: { TPM2TOOLS_TCTI: this.opts.tcti },
