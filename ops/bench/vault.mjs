@@ -86,21 +86,75 @@ await service.seal('openai', `sk-bench-${randomBytes(24).toString('hex')}`, null
 const token = randomBytes(32).toString('hex');
 const sockPath = join(home, 'vault.sock');
 const server = await startVaultSocket(sockPath, token, service, logger);
-const clientCode = `
+/** Runs `calls` round trips from a child process; mode 'unseal' or 'hello' (the IPC floor without vault work). */
+function clientCode(mode) {
+  const call = mode === 'unseal' ? "peer.call(VaultSocket.unseal, { provider: 'openai' })" : `peer.call(VaultSocket.hello, { protocolVersion: PROTOCOL_VERSION, token: ${JSON.stringify(token)}, client: 'bench' })`;
+  return `
   import { connect } from 'node:net';
   import { Peer, SocketTransport, VaultSocket, PROTOCOL_VERSION } from '@raypher/shared/ipc';
   const s = connect(${JSON.stringify(sockPath)});
   await new Promise((r) => s.once('connect', r));
   const peer = new Peer(new SocketTransport(s), { label: 'bench' });
   await peer.call(VaultSocket.hello, { protocolVersion: PROTOCOL_VERSION, token: ${JSON.stringify(token)}, client: 'bench' });
-  for (let i = 0; i < 500; i++) await peer.call(VaultSocket.unseal, { provider: 'openai' }); // warm-up
+  for (let i = 0; i < 500; i++) await ${call};
   const t = [];
-  for (let i = 0; i < ${CALLS}; i++) { const t0 = process.hrtime.bigint(); await peer.call(VaultSocket.unseal, { provider: 'openai' }); t.push(Number(process.hrtime.bigint() - t0) / 1e6); }
+  for (let i = 0; i < ${CALLS}; i++) { const t0 = process.hrtime.bigint(); await ${call}; t.push(Number(process.hrtime.bigint() - t0) / 1e6); }
   console.log(JSON.stringify(t));
   peer.close();`;
+}
+
+/** The floor: the same framing with no validation, no RPC layer and no vault, as a bare echo server. */
+const rawEchoServer = () => {
+  const path = join(home, 'echo.sock');
+  const server = createServer((s) => {
+    let buf = Buffer.alloc(0);
+    s.on('data', (d) => {
+      buf = Buffer.concat([buf, d]);
+      while (buf.length >= 4 && buf.length >= 4 + buf.readUInt32BE(0)) {
+        const n = buf.readUInt32BE(0);
+        const msg = JSON.parse(buf.subarray(4, 4 + n));
+        buf = buf.subarray(4 + n);
+        const body = Buffer.from(JSON.stringify({ t: 'res', id: msg.id, ok: true, r: { provider: 'openai', secret: 'x'.repeat(57) } }));
+        const head = Buffer.alloc(4);
+        head.writeUInt32BE(body.length);
+        s.write(Buffer.concat([head, body]));
+      }
+    });
+  }).listen(path);
+  return { server, path };
+};
+const rawClientCode = (path) => `
+  import { connect } from 'node:net';
+  const s = connect(${JSON.stringify(path)});
+  await new Promise((r) => s.once('connect', r));
+  let next; let buf = Buffer.alloc(0);
+  s.on('data', (d) => { buf = Buffer.concat([buf, d]); while (buf.length >= 4 && buf.length >= 4 + buf.readUInt32BE(0)) { const n = buf.readUInt32BE(0); const m = JSON.parse(buf.subarray(4, 4 + n)); buf = buf.subarray(4 + n); next(m); } });
+  const call = (id) => new Promise((r) => { next = r; const b = Buffer.from(JSON.stringify({ t: 'req', id, m: 'unseal', p: { provider: 'openai' } })); const h = Buffer.alloc(4); h.writeUInt32BE(b.length); s.write(Buffer.concat([h, b])); });
+  for (let i = 0; i < 500; i++) await call(i);
+  const t = [];
+  for (let i = 0; i < ${CALLS}; i++) { const t0 = process.hrtime.bigint(); await call(i); t.push(Number(process.hrtime.bigint() - t0) / 1e6); }
+  console.log(JSON.stringify(t));
+  s.end();`;
+
 const benchDir = join(REPO, 'ops', 'bench');
-const out = execFileSync(process.execPath, ['--input-type=module', '-e', clientCode], { cwd: benchDir, maxBuffer: 64 * 1024 * 1024 }).toString();
-const times = JSON.parse(out);
+// Async: the servers run in this process and must keep answering while the client runs.
+const runClient = (code) =>
+  new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', code], { cwd: benchDir, stdio: ['ignore', 'pipe', 'inherit'] });
+    let text = '';
+    child.stdout.on('data', (d) => (text += d));
+    child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(text)) : reject(new Error(`bench client exited ${code}`))));
+  });
+const echo = rawEchoServer();
+// Interleaved rounds so machine noise hits every variant alike.
+const series = { unseal: [], hello: [], raw: [] };
+for (let round = 0; round < 3; round++) {
+  series.unseal.push(...(await runClient(clientCode('unseal'))));
+  series.hello.push(...(await runClient(clientCode('hello'))));
+  series.raw.push(...(await runClient(rawClientCode(echo.path))));
+}
+echo.server.close();
+const times = series.unseal;
 server.close();
 await store.close();
 await auditDb.close();
@@ -108,7 +162,10 @@ tpm.proc.kill();
 
 const f = (x) => x.toFixed(3);
 console.log(`# vault benchmark ${new Date().toISOString()} (node ${process.version})`);
-console.log(`unseal over the vault socket, ${CALLS} calls from another process: p50 ${f(pct(times, 50))} ms  p99 ${f(pct(times, 99))} ms  mean ${f(times.reduce((a, b) => a + b, 0) / times.length)} ms`);
+const line = (label, xs) => `${label.padEnd(44)} p50 ${f(pct(xs, 50))} ms  p99 ${f(pct(xs, 99))} ms  (n=${xs.length}, p50 ${(pct(xs, 50) / pct(series.raw, 50)).toFixed(2)}x the floor)`;
+console.log(line('unseal over the vault socket', series.unseal));
+console.log(line('hello over the vault socket (IPC, no vault)', series.hello));
+console.log(line('bare framed JSON echo (the floor)', series.raw));
 for (const [p, r] of Object.entries(unwrap)) console.log(`data-key unwrap at start, ${p.padEnd(9)}: p50 ${r.p50.toFixed(1)} ms  max ${r.max.toFixed(1)} ms  (first start, creating: ${r.create.toFixed(1)} ms)`);
 mkdirSync(join(benchDir, 'results'), { recursive: true });
-writeFileSync(join(benchDir, 'results', 'vault.json'), JSON.stringify({ calls: CALLS, p50: pct(times, 50), p99: pct(times, 99), unwrap }, null, 2));
+writeFileSync(join(benchDir, 'results', 'vault.json'), JSON.stringify({ calls: CALLS, unseal: { p50: pct(series.unseal, 50), p99: pct(series.unseal, 99) }, hello: { p50: pct(series.hello, 50), p99: pct(series.hello, 99) }, raw: { p50: pct(series.raw, 50), p99: pct(series.raw, 99) }, unwrap }, null, 2));

@@ -23,6 +23,12 @@ export interface VaultServiceDeps {
 export type UnsealVia = 'raypherctl' | 'proxy';
 
 export class VaultService {
+  /**
+   * Encrypted rows by provider. This process is the only writer of vault.db, so the cache is exact;
+   * it holds ciphertext only (the DEK is in memory anyway) and saves a SQLite round trip per unseal.
+   */
+  private rows: Map<string, SecretRow> | null = null;
+
   constructor(private readonly d: VaultServiceDeps) {}
 
   async seal(provider: string, secret: string, caller: Caller): Promise<{ provider: string; fingerprint: string; created: boolean }> {
@@ -44,6 +50,7 @@ export class VaultService {
         return { provider, fingerprint: fp, created: existing === undefined };
       });
     });
+    this.rows = null;
     await this.d.audit.append('vault.sealed', { provider, fingerprint: result.fingerprint, created: result.created, caller });
     this.d.invalidate(provider);
     return result;
@@ -65,12 +72,14 @@ export class VaultService {
   async delete(provider: string, caller: Caller): Promise<void> {
     const row = await this.requireRow(provider);
     await this.d.store.db.run('DELETE FROM secrets WHERE id = ?', [row.id]);
+    this.rows = null;
     await this.d.audit.append('vault.deleted', { provider, fingerprint: row.fingerprint, caller });
     this.d.invalidate(provider);
   }
 
   /** New DEK; every secret re-encrypted in one transaction, so a crash leaves the old or the new state. */
   async rotate(caller: Caller): Promise<{ keyVersion: number; reencrypted: number }> {
+    this.rows = null;
     const result = await this.d.keyring.rotate(async (oldDek, newDek, version, tx) => {
       const rows = await this.d.store.secrets(tx);
       for (const row of rows) {
@@ -79,7 +88,7 @@ export class VaultService {
         await tx.run('UPDATE secrets SET nonce = ?, blob = ?, key_version = ? WHERE id = ?', [sealed.nonce, sealed.blob, version, row.id]);
       }
       return rows.length;
-    });
+    }).finally(() => (this.rows = null));
     await this.d.audit.append('vault.rotated', { key_version: result.keyVersion, reencrypted: result.reencrypted, caller });
     this.d.invalidate(null);
     return result;
@@ -121,7 +130,8 @@ export class VaultService {
   }
 
   private async requireRow(provider: string): Promise<SecretRow> {
-    const row = await this.d.store.secret(provider);
+    this.rows ??= new Map((await this.d.store.secrets()).map((r) => [r.provider, r]));
+    const row = this.rows.get(provider);
     if (!row) throw new RaypherError('ERR_VAULT_NOT_FOUND', `no key is sealed for provider '${provider}'; seal one with 'raypherctl seal --provider ${provider}'`);
     return row;
   }
