@@ -112,6 +112,8 @@ describe('vault', () => {
     // The re-wrap is bound to the new PCR value: it survives a restart.
     expect((await ctl(home, ['restart', 'vault'])).code).toBe(0);
     await d.waitForAllRunning();
+    const after = JSON.parse((await ctl(home, ['vault', 'status', '--json'])).stdout) as { state: string; lastError: unknown };
+    expect(after).toMatchObject({ state: 'unlocked', lastError: null });
     expect(await unsealHash(home, 'anthropic')).toBe(sha(key));
     await d.stop();
     expect(filesContaining(home, key)).toEqual([]);

@@ -45,7 +45,7 @@ export class Keyring {
     this.keyVersion = Number(await this.opts.store.metaText('key_version'));
     const host = this.protector === 'tpm2' ? null : loadHostKey(this.opts.hostKeyPath, this.opts.uid);
     try {
-      const wrapKey = await this.deriveWrapKey(this.protector, host, () => this.opts.tpm.unseal());
+      const wrapKey = await this.deriveWrapKey(this.protector, host, () => retryTransient(() => this.opts.tpm.unseal()));
       const dek = open(wrapKey, await this.wrappedDek(), dekAad(this.keyVersion, this.protector), 'wrapped data key');
       this.unlock(dek, wrapKey);
     } catch (err) {
@@ -192,6 +192,21 @@ export class Keyring {
     this.dek = dek;
     this.wrapKey = wrapKey;
     this.lastError = null;
+  }
+}
+
+/** TPM commands can fail transiently (busy chip, TPM_RC_RETRY, a slow start); a PCR mismatch is never retried. */
+const TPM_ATTEMPTS = 3;
+const TPM_RETRY_DELAY_MS = 300;
+
+async function retryTransient<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (attempt >= TPM_ATTEMPTS || !isRaypherError(err) || err.code !== 'ERR_VAULT_TPM') throw err;
+      await new Promise((r) => setTimeout(r, TPM_RETRY_DELAY_MS * attempt));
+    }
   }
 }
 
