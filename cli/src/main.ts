@@ -2,7 +2,7 @@
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { readEnv } from '@raypher/shared/config';
-import { isRaypherError } from '@raypher/shared/errors';
+import { isRaypherError, RaypherError } from '@raypher/shared/errors';
 import { redactString } from '@raypher/shared/logging';
 import { PROVIDER_PATTERN, WORKER_NAMES, type WorkerName } from '@raypher/shared/ipc';
 import { readVersion } from '@raypher/shared/version';
@@ -13,6 +13,7 @@ import { logsCommand } from './commands/logs.js';
 import { statusCommand } from './commands/status.js';
 import { versionCommand } from './commands/version.js';
 import { workerCommand } from './commands/workers.js';
+import { allowAddCommand, allowListCommand, allowRemoveCommand, type AllowArgs } from './commands/allow.js';
 import { sealCommand, secretsCommand, secretsRmCommand, unsealCommand, vaultInitCommand, vaultRecoverCommand, vaultRotateCommand, vaultStatusCommand } from './commands/vault.js';
 import { cliPaths, EXIT, exitCodeFor, type CliContext } from './context.js';
 
@@ -98,6 +99,25 @@ await yargs(hideBin(process.argv))
   .command('secrets', 'List sealed keys (provider, fingerprint, dates; never the value)', (y) =>
     y.command('rm', 'Delete a sealed key', (yy) => yy.option('provider', provider), action((ctx, a: GlobalArgs & { provider: string }) => secretsRmCommand(ctx, a))),
     action((ctx) => secretsCommand(ctx)),
+  )
+  .command(
+    'allow',
+    'Allow a program to use the proxy (allow --exe-path P [--script S] [--uid U] [--name N]); allow list; allow rm ID',
+    (y) =>
+      y
+        .command('list', 'Show the allow list', {}, action((ctx) => allowListCommand(ctx)))
+        .command('rm <id>', 'Remove an entry', (yy) => yy.positional('id', { type: 'number', demandOption: true }), action((ctx, a: GlobalArgs & { id: number }) => allowRemoveCommand(ctx, a.id)))
+        .option('exe-path', { type: 'string', describe: 'The program (binary or interpreter) that calls the proxy' })
+        .option('script', { type: 'string', describe: 'For an interpreter: the one script it may run' })
+        .option('any-script', { type: 'boolean', default: false, describe: 'For an interpreter: any script file' })
+        .option('inline', { type: 'boolean', default: false, describe: 'For an interpreter: also inline code (-c, -e, -m, stdin)' })
+        .option('uid', { type: 'number', describe: 'Only when run by this uid' })
+        .option('name', { type: 'string', describe: 'A friendly name' })
+        .option('rate-limit', { type: 'number', describe: 'Requests per minute for this entry (default: [proxy] rate_limit)' }),
+    action((ctx, a: GlobalArgs & AllowArgs) => {
+      if (!a.exePath) throw new RaypherError('ERR_CLI_INPUT', 'give --exe-path PATH, or use allow list / allow rm ID');
+      return allowAddCommand(ctx, a);
+    }),
   )
   .command('vault', 'Vault status, key rotation and recovery', (y) =>
     y

@@ -109,10 +109,10 @@ async function measureIdle(config) {
   };
 }
 
-const base = '[health]\nlisten_port = 0\n[supervisor]\nmax_restarts = 1000\nrestart_window_ms = 1000\nstable_after_ms = 300\n';
+const base = '[health]\nlisten_port = 0\n[proxy]\nlisten_port = 0\n[supervisor]\nmax_restarts = 1000\nrestart_window_ms = 1000\nstable_after_ms = 300\n';
 const withDefaultBackoff = await measureRecovery('default backoff (base 100 ms, jitter 0.2)', base);
 const noBackoff = await measureRecovery('backoff_base_ms = 0 (spawn cost only)', `${base}backoff_base_ms = 0\n`);
-const idle = await measureIdle('[health]\nlisten_port = 0\n');
+const idle = await measureIdle('[health]\nlisten_port = 0\n[proxy]\nlisten_port = 0\n');
 
 const f = (x) => x.toFixed(1);
 const lines = [`# supervisor benchmark ${new Date().toISOString()} (node ${process.version}, ${KILLS} kills per worker, idle ${IDLE_SECS} s)`, ''];

@@ -1,6 +1,6 @@
 // The control socket's route table: one handler per protocol method (access levels live in the protocol).
 import { RaypherError } from '@raypher/shared/errors';
-import { PROTOCOL_VERSION, VaultOps, type CallMeta, type MethodDef, type StatusResult } from '@raypher/shared/ipc';
+import { PROTOCOL_VERSION, ProxyOps, VaultOps, type CallMeta, type MethodDef, type StatusResult, type WorkerName } from '@raypher/shared/ipc';
 import type { RouteTable } from './control-server.js';
 import { readLogLines } from './logs-reader.js';
 import type { WorkerManager } from './worker-manager.js';
@@ -38,17 +38,23 @@ export function buildRoutes(api: SupervisorApi): RouteTable {
       return {};
     },
     'config.reload': () => api.reload(),
-    ...vaultRoutes(api.workers),
+    ...forwardedRoutes(api.workers),
   };
 }
 
-/** Vault methods pass straight through to the vault worker with the caller attached; no vault logic here. */
-function vaultRoutes(workers: WorkerManager) {
-  const forward =
+/** Vault and allow-list methods pass straight through to the owning worker with the caller attached. */
+function forwardedRoutes(workers: WorkerManager) {
+  const to =
+    (worker: WorkerName) =>
     <P, R>(def: MethodDef<{ caller: CallMeta['caller']; args: P }, R>) =>
     (args: P, meta: CallMeta) =>
-      workers.get('vault').call(def, { caller: meta.caller, args }, VAULT_TIMEOUT_MS);
+      workers.get(worker).call(def, { caller: meta.caller, args }, FORWARD_TIMEOUT_MS);
+  const forward = to('vault');
+  const proxy = to('proxy');
   return {
+    'allow.add': proxy(ProxyOps['allow.add']),
+    'allow.list': proxy(ProxyOps['allow.list']),
+    'allow.remove': proxy(ProxyOps['allow.remove']),
     'vault.seal': forward(VaultOps['vault.seal']),
     'vault.unseal': forward(VaultOps['vault.unseal']),
     'vault.list': forward(VaultOps['vault.list']),
@@ -60,5 +66,5 @@ function vaultRoutes(workers: WorkerManager) {
   };
 }
 
-/** Vault operations may touch the TPM (seconds on a slow chip) or re-encrypt every key. */
-const VAULT_TIMEOUT_MS = 60_000;
+/** Vault operations may touch the TPM (seconds on a slow chip) or re-encrypt every key; allow add hashes a binary. */
+const FORWARD_TIMEOUT_MS = 60_000;

@@ -15,10 +15,11 @@ import { startControlServer } from './control-server.js';
 import { startHealthServer } from './health-server.js';
 import { lockHome, prepareDirs, type HomeLock } from './home.js';
 import { SupervisorMetrics } from './metrics.js';
+import { bindProxyListeners, describeListeners, type BoundListener } from './proxy-listeners.js';
 import { buildRoutes } from './routes.js';
 import { ServiceNotifier } from './sd-notify.js';
 import { WorkerManager } from './worker-manager.js';
-import { VaultOps, WORKER_NAMES } from '@raypher/shared/ipc';
+import { ProxyOps, VaultOps, WORKER_NAMES } from '@raypher/shared/ipc';
 import { RaypherError } from '@raypher/shared/errors';
 
 export interface SupervisorOptions {
@@ -54,6 +55,7 @@ export class Supervisor {
     private readonly logger: Logger,
     private readonly db: Db,
     private readonly audit: AuditWriter,
+    private readonly listeners: readonly BoundListener[],
   ) {}
 
   /** Everything that can fail at boot fails here, before any worker runs, with a message naming the cause. */
@@ -68,6 +70,13 @@ export class Supervisor {
     if (missing.length > 0) throw new RaypherError('ERR_WORKER_START_FAILED', `worker bundle ${bundleDir} is incomplete: ${missing.join('; ')}`);
     prepareDirs(paths, uid, socketGid);
     const lock = lockHome(paths.lockFile, process.pid);
+    let listeners: BoundListener[];
+    try {
+      listeners = bindProxyListeners(config.proxy);
+    } catch (err) {
+      lock.release();
+      throw err;
+    }
     const logger = createLogger({
       process: 'supervisor',
       dir: paths.logDir,
@@ -79,12 +88,13 @@ export class Supervisor {
     let db: Db | undefined;
     try {
       db = await openRaypherDb(paths.db);
-      const sup = new Supervisor(opts, config, paths, lock, logger, db, new AuditWriter(db, logger));
+      const sup = new Supervisor(opts, config, paths, lock, logger, db, new AuditWriter(db, logger), listeners);
       await sup.boot(bundleDir, { serviceUid: uid, operatorGid }, socketGid);
       return sup;
     } catch (err) {
       await db?.close();
       await closeLogger(logger);
+      for (const l of listeners) l.handle.close();
       lock.release();
       throw err;
     }
@@ -97,6 +107,7 @@ export class Supervisor {
       config: () => this.config,
       paths: workerPaths(this.paths),
       vaultToken: randomBytes(32).toString('hex'),
+      proxyListeners: this.listeners,
       env: workerEnvironment(this.opts.env),
       logger: this.logger,
       audit: (type, data) => this.audit.write(type, data),
@@ -134,7 +145,7 @@ export class Supervisor {
         metricsContentType: this.metrics.contentType,
       });
     }
-    this.logger.info('supervisor starting', { pid: process.pid, mode: this.paths.mode, home: this.paths.home, health: this.health?.address, bundleDir });
+    this.logger.info('supervisor starting', { pid: process.pid, mode: this.paths.mode, home: this.paths.home, health: this.health?.address, proxy: describeListeners(this.listeners), bundleDir });
     this.workers.startAll();
     this.notifier.startWatchdog(process.pid);
     void this.workers.whenAllRunning().then(() => {
@@ -158,6 +169,7 @@ export class Supervisor {
     this.control?.close();
     await this.workers.stopAll(reason);
     this.health?.server.close();
+    for (const l of this.listeners) l.handle.close();
     await this.audit.flush();
     await this.db.close();
     rmSync(this.paths.controlSocket, { force: true });
@@ -185,10 +197,11 @@ export class Supervisor {
   }
 
   async status(): Promise<StatusResult> {
-    const [workers, events, vault] = await Promise.all([
+    const [workers, events, vault, allow] = await Promise.all([
       this.workers.status(),
       this.db.get<{ n: number }>('SELECT count(*) AS n FROM events').catch(() => undefined),
       this.workers.get('vault').call(VaultOps['vault.status'], { caller: null, args: {} }, STATUS_PROBE_MS).catch(() => null),
+      this.workers.get('proxy').call(ProxyOps['allow.list'], { caller: null, args: {} }, STATUS_PROBE_MS).catch(() => null),
     ]);
     return {
       daemon: {
@@ -200,10 +213,10 @@ export class Supervisor {
         startedAt: new Date(this.startedAt).toISOString(),
         uptimeSecs: (Date.now() - this.startedAt) / 1000,
       },
-      proxyAddress: `${this.config.proxy.listen_addr}:${this.config.proxy.listen_port}`,
+      proxyAddress: describeListeners(this.listeners),
       healthAddress: this.health?.address ?? null,
-      // Filled by later issues: allow list entries (proxy), active threats (scanner).
-      counts: { sealed_keys: vault?.sealedKeys ?? null, allow_list: null, active_threats: null, audit_events: events?.n ?? null },
+      // Active threats are filled by the scanner issue.
+      counts: { sealed_keys: vault?.sealedKeys ?? null, allow_list: allow?.entries.length ?? null, active_threats: null, audit_events: events?.n ?? null },
       workers,
     };
   }

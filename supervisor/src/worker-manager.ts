@@ -3,10 +3,13 @@ import pidusage from 'pidusage';
 import { RaypherError } from '@raypher/shared/errors';
 import { WORKER_NAMES, type WorkerName, type WorkerStatus } from '@raypher/shared/ipc';
 import type { Config } from '@raypher/shared/config';
+import type { BoundListener } from './proxy-listeners.js';
 import { SUPERVISOR_TIMING } from './timing.js';
 import { WorkerProcess, type WorkerDeps } from './worker-process.js';
 
-export type SharedWorkerDeps = Omit<WorkerDeps, 'name' | 'entry' | 'onStateChange' | 'vaultToken'> & {
+export type SharedWorkerDeps = Omit<WorkerDeps, 'name' | 'entry' | 'onStateChange' | 'vaultToken' | 'listeners'> & {
+  /** The proxy's listening sockets (bound by the supervisor). */
+  proxyListeners: readonly BoundListener[];
   entry(name: WorkerName): string;
   /** Given only to the workers that use the vault socket. */
   vaultToken: string;
@@ -28,6 +31,7 @@ export class WorkerManager {
           name,
           entry: () => deps.entry(name),
           ...(VAULT_SOCKET_USERS.includes(name) ? { vaultToken: deps.vaultToken } : {}),
+          ...(name === 'proxy' ? { listeners: deps.proxyListeners } : {}),
           onStateChange: (w) => {
             deps.onStateChange(w, this);
             if (this.allRunning()) for (const fn of this.allRunningWaiters.splice(0)) fn();

@@ -20,6 +20,7 @@ import {
   type WorkerStatus,
 } from '@raypher/shared/ipc';
 import type { Logger } from '@raypher/shared/logging';
+import type { BoundListener } from './proxy-listeners.js';
 import { policySettingsFrom, RestartPolicy } from './restart-policy.js';
 
 export interface WorkerDeps {
@@ -31,6 +32,8 @@ export interface WorkerDeps {
   logger: Logger;
   /** Per-boot vault socket token, handed to the vault and proxy workers only. */
   vaultToken?: string;
+  /** Listening sockets bound by the supervisor, handed to the proxy worker after each hello. */
+  listeners?: readonly BoundListener[];
   audit(type: EventName, data: Record<string, unknown>): void;
   alert(type: string, message: string): void;
   onStateChange(worker: WorkerProcess): void;
@@ -178,6 +181,14 @@ export class WorkerProcess {
       }
       const config = this.deps.config();
       const init = { worker: this.name, config, paths: this.deps.paths, heartbeatIntervalMs: config.supervisor.heartbeat_interval_ms };
+      // After the hello reply is on its way: hand over the listening sockets (same channel, so in order).
+      setImmediate(() => {
+        for (const l of this.deps.listeners ?? []) {
+          peer.emitWithHandle(WorkerEvents.listener, { address: l.address, port: l.port, family: l.family }, l.handle).catch((err: unknown) =>
+            this.deps.logger.error('cannot pass a listening socket to the worker', { worker: this.name, error: (err as Error).message }),
+          );
+        }
+      });
       return this.deps.vaultToken ? { ...init, vaultToken: this.deps.vaultToken } : init;
     });
     peer.on(WorkerEvents.ready, () => {

@@ -16,6 +16,7 @@ export type ConfigTables = Record<string, Record<string, string | number | boole
 /** Test defaults: a free health port and quick timings (still the real mechanisms). */
 export const TEST_CONFIG: ConfigTables = {
   health: { listen_port: 0 },
+  proxy: { listen_port: 0 },
   supervisor: { kill_timeout_ms: 2000, drain_timeout_ms: 1000 },
 };
 

@@ -21,13 +21,24 @@ export class AuditLedger {
   constructor(private readonly db: Db, private readonly actor: string) {}
 
   /** Appends one event inside BEGIN IMMEDIATE so appends from several processes stay in one chain. */
-  append(type: EventName, data: Record<string, unknown> = {}): Promise<number> {
+  async append(type: EventName, data: Record<string, unknown> = {}): Promise<number> {
+    return this.appendMany([{ type, data }]);
+  }
+
+  /** Appends several events in one transaction (batched writers such as the proxy); returns the last seq. */
+  appendMany(events: ReadonlyArray<{ type: EventName; data: Record<string, unknown> }>): Promise<number> {
     return this.db.transaction(async (tx) => {
       const head = await tx.get<{ seq: number; hash: string }>('SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1');
-      const seq = (head?.seq ?? 0) + 1;
-      const prev = head?.hash ?? GENESIS_HASH;
-      const body = JSON.stringify({ seq, ts: new Date().toISOString(), type, actor: this.actor, data });
-      await tx.run('INSERT INTO events (seq, body, prev_hash, hash) VALUES (?, ?, ?, ?)', [seq, body, prev, chainHash(prev, body)]);
+      let seq = head?.seq ?? 0;
+      let prev = head?.hash ?? GENESIS_HASH;
+      const ts = new Date().toISOString();
+      for (const { type, data } of events) {
+        seq++;
+        const body = JSON.stringify({ seq, ts, type, actor: this.actor, data });
+        const hash = chainHash(prev, body);
+        await tx.run('INSERT INTO events (seq, body, prev_hash, hash) VALUES (?, ?, ?, ?)', [seq, body, prev, hash]);
+        prev = hash;
+      }
       return seq;
     });
   }

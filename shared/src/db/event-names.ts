@@ -12,6 +12,7 @@ export const EVENT_NAMES = [
   'proxy.request',
   'proxy.denied',
   'proxy.rate_limited',
+  'proxy.exe_changed',
   'vault.sealed',
   'vault.unsealed',
   'vault.deleted',

@@ -26,4 +26,23 @@ export const RAYPHER_DB_MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    sql: `
+      CREATE TABLE allow_list (
+        id INTEGER PRIMARY KEY,
+        exe_path TEXT NOT NULL,
+        exe_hash TEXT NOT NULL,
+        friendly_name TEXT,
+        uid INTEGER,
+        script_path TEXT,
+        script_hash TEXT,
+        any_script INTEGER NOT NULL DEFAULT 0,
+        inline_code INTEGER NOT NULL DEFAULT 0,
+        rate_limit INTEGER,
+        added_at TEXT NOT NULL,
+        added_by TEXT NOT NULL
+      );
+    `,
+  },
 ];

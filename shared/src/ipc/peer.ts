@@ -47,13 +47,13 @@ export class Peer {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private readonly handlers = new Map<string, { def: MethodDef<unknown, unknown>; fn: Handler<unknown, unknown> }>();
-  private readonly listeners = new Map<string, { def: EventDef<unknown>; fns: Array<(p: unknown) => void> }>();
+  private readonly listeners = new Map<string, { def: EventDef<unknown>; fns: Array<(p: unknown, handle?: unknown) => void> }>();
   private readonly closeListeners: Array<() => void> = [];
   private isClosed = false;
 
   constructor(private readonly transport: Transport, private readonly options: PeerOptions) {
     transport.start({
-      message: (value) => this.onMessage(value),
+      message: (value, handle) => this.onMessage(value, handle),
       badFrame: (err) => this.replyConnectionError(err),
       close: () => this.handleClose(),
     });
@@ -68,9 +68,10 @@ export class Peer {
     return this;
   }
 
-  on<P>(def: EventDef<P>, fn: (payload: P) => void): this {
+  /** The handle argument is set when the event carried an OS handle (child IPC channel only). */
+  on<P>(def: EventDef<P>, fn: (payload: P, handle?: unknown) => void): this {
     const entry = this.listeners.get(def.name) ?? { def: def as EventDef<unknown>, fns: [] };
-    entry.fns.push(fn as (p: unknown) => void);
+    entry.fns.push(fn as (p: unknown, handle?: unknown) => void);
     this.listeners.set(def.name, entry);
     return this;
   }
@@ -109,16 +110,22 @@ export class Peer {
     return this.transport.send({ t: 'evt', n: def.name, p: payload }).catch(() => undefined);
   }
 
+  /** Sends an event together with an OS handle (a listening socket); only the child channel supports it. */
+  emitWithHandle<P>(def: EventDef<P>, payload: P, handle: unknown): Promise<void> {
+    if (!this.transport.sendHandle) return Promise.reject(new RaypherError('ERR_NATIVE_UNSUPPORTED', 'this transport cannot carry OS handles'));
+    return this.transport.sendHandle({ t: 'evt', n: def.name, p: payload }, handle);
+  }
+
   close(): void {
     this.transport.close();
   }
 
-  private onMessage(value: unknown): void {
+  private onMessage(value: unknown, handle?: unknown): void {
     const kind = typeof value === 'object' && value !== null ? (value as { t?: unknown }).t : undefined;
     try {
       if (kind === 'req') void this.onRequest(requestEnvelope.parse(value));
       else if (kind === 'res') this.onResponse(responseEnvelope.parse(value));
-      else if (kind === 'evt') this.onEvent(eventEnvelope.parse(value));
+      else if (kind === 'evt') this.onEvent(eventEnvelope.parse(value), handle);
       else throw new SchemaError('t', 'one of req, res, evt');
     } catch (err) {
       const id = kind === 'req' ? readId(value) : CONNECTION_LEVEL_ID;
@@ -167,7 +174,7 @@ export class Peer {
     }
   }
 
-  private onEvent(evt: { n: string; p?: unknown }): void {
+  private onEvent(evt: { n: string; p?: unknown }, handle?: unknown): void {
     const entry = this.listeners.get(evt.n);
     if (!entry) return;
     let payload: unknown;
@@ -179,7 +186,7 @@ export class Peer {
     }
     for (const fn of entry.fns) {
       try {
-        fn(payload);
+        fn(payload, handle);
       } catch (err) {
         this.options.onProtocolError?.(toRaypherError(err, `event ${evt.n} listener`));
       }

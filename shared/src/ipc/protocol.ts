@@ -1,7 +1,7 @@
 // The one declaration of Raypher's IPC surface: version, envelopes, methods, events and access levels.
 import { defineEvents, defineMethods } from './define.js';
 import { array, int, literal, nullable, num, object, optional, record, str, unknownValue, bool, empty, type Infer } from './schema.js';
-import { VAULT_CONTROL_SPECS, forwardedSpecs } from './vault-protocol.js';
+import { PROXY_CONTROL_SPECS, VAULT_CONTROL_SPECS, forwardedSpecs } from './vault-protocol.js';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -113,10 +113,14 @@ export const Control = defineMethods({
   'worker.start': { access: 'admin', params: object({ worker: workerName }), result: empty() },
   'config.reload': { access: 'admin', params: empty(), result: reloadResult },
   ...VAULT_CONTROL_SPECS,
+  ...PROXY_CONTROL_SPECS,
 });
 
 /** The vault's operator methods as the supervisor forwards them to the vault worker, with the caller. */
 export const VaultOps = defineMethods(forwardedSpecs(VAULT_CONTROL_SPECS));
+
+/** The allow-list methods as the supervisor forwards them to the proxy worker. */
+export const ProxyOps = defineMethods(forwardedSpecs(PROXY_CONTROL_SPECS));
 
 // ---- supervisor <-> worker (the child's IPC channel) ---------------------------------------
 
@@ -150,4 +154,6 @@ export const WorkerEvents = defineEvents({
   configChanged: object({ config: unknownValue() }),
   /** Sent by a worker just before it exits because it cannot run. */
   fatal: wireErrorSchema,
+  /** Supervisor → proxy worker: a bound listening socket travels with this event as the OS handle. */
+  listener: object({ address: str({ max: 64 }), port: int({ min: 0, max: 65535 }), family: literal('IPv4', 'IPv6') }),
 });

@@ -63,3 +63,39 @@ export const VaultSocketEvents = defineEvents({
   /** Pushed to connected proxies on seal, delete, rotate and panic: drop cached keys (null = all). */
   invalidate: object({ provider: nullable(str()) }),
 });
+
+// ---- the proxy's allow list (operator methods, forwarded to the proxy worker) ----------------------
+
+export const allowEntry = object({
+  id: int(),
+  exePath: str(),
+  exeHash: str(),
+  name: nullable(str()),
+  uid: nullable(int()),
+  scriptPath: nullable(str()),
+  scriptHash: nullable(str()),
+  anyScript: bool(),
+  inlineCode: bool(),
+  rateLimit: nullable(int()),
+  addedAt: str(),
+  addedBy: str(),
+});
+export type AllowEntryInfo = Infer<typeof allowEntry>;
+
+export const PROXY_CONTROL_SPECS = {
+  'allow.add': {
+    access: 'admin',
+    params: object({
+      exePath: str({ max: 4096 }),
+      script: nullable(str({ max: 4096 })),
+      uid: nullable(int({ min: 0 })),
+      name: nullable(str({ max: 128 })),
+      anyScript: bool(),
+      inlineCode: bool(),
+      rateLimit: nullable(int({ min: 1, max: 1_000_000 })),
+    }),
+    result: allowEntry,
+  },
+  'allow.list': { access: 'read', params: empty(), result: object({ entries: array(allowEntry) }) },
+  'allow.remove': { access: 'admin', params: object({ id: int({ min: 1 }) }), result: allowEntry },
+} as const satisfies MethodSpecs;

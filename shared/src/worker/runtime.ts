@@ -16,6 +16,8 @@ export interface WorkerContext {
   readonly vaultToken: string | undefined;
   /** Serve a request the supervisor forwards to this worker. */
   handle<P, R>(def: MethodDef<P, R>, fn: (params: P) => Promise<R> | R): void;
+  /** Listening sockets the supervisor hands over (proxy worker); earlier ones are replayed. */
+  onListener(fn: (info: { address: string; port: number; family: string }, handle: unknown) => void): void;
 }
 
 export interface RunningWorker {
@@ -41,6 +43,10 @@ export async function runWorker(name: WorkerName, module: WorkerModule): Promise
   process.on('SIGINT', () => undefined);
 
   const peer = new Peer(new ChannelTransport(process), { label: `worker ${name}` });
+  // Listening sockets may arrive right after the hello reply, before start() subscribes: buffer them.
+  const listeners: Array<[{ address: string; port: number; family: string }, unknown]> = [];
+  let onListener: ((info: { address: string; port: number; family: string }, handle: unknown) => void) | null = null;
+  peer.on(WorkerEvents.listener, (info, handle) => (onListener ? onListener(info, handle) : listeners.push([info, handle])));
   peer.onClose(() => process.exit(WORKER_EXIT.ok)); // supervisor gone: never linger as an orphan
 
   const init = await peer.call(WorkerToSupervisor.hello, { protocolVersion: PROTOCOL_VERSION, worker: name, pid: process.pid }, { timeoutMs: IPC_TIMEOUTS.helloMs });
@@ -62,7 +68,13 @@ export async function runWorker(name: WorkerName, module: WorkerModule): Promise
 
   let running: RunningWorker;
   try {
-    running = await module.start({ name, config, paths: init.paths, logger, metrics, vaultToken: init.vaultToken, handle: (def, fn) => void peer.handle(def, fn) });
+    running = await module.start({ name, config, paths: init.paths, logger, metrics, vaultToken: init.vaultToken,
+      handle: (def, fn) => void peer.handle(def, fn),
+      onListener: (fn) => {
+        onListener = fn;
+        for (const [info, handle] of listeners.splice(0)) fn(info, handle);
+      },
+    });
   } catch (err) {
     const error = toRaypherError(err, `${name} start`);
     logger.error('worker start failed', { code: error.code, error: error.message });

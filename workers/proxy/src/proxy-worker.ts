@@ -1,8 +1,120 @@
-// The proxy worker: will serve the LLM proxy on the supervisor's listening sockets (proxy issue).
+// The proxy worker: serves the LLM proxy on the listening sockets the supervisor hands over.
+import { createServer, type Server } from 'node:http';
+import { realpathSync } from 'node:fs';
+import { AuditLedger, openRaypherDb } from '@raypher/shared/db';
+import { RaypherError } from '@raypher/shared/errors';
+import { ProxyOps, type AllowEntryInfo } from '@raypher/shared/ipc';
 import type { WorkerModule } from '@raypher/shared/worker';
+import { AllowList, type AllowEntry } from './allow-list.js';
+import { AuditBatcher } from './audit-batch.js';
+import { createHandler } from './handler.js';
+import { CallerIdentifier } from './identity/index.js';
+import { isInterpreter } from './identity/interpreter.js';
+import { providersFrom } from './providers.js';
+import { RateLimiter } from './rate-limit.js';
+import { VaultClient } from './vault-client.js';
 
 export const proxyWorker: WorkerModule = {
-  async start() {
-    return { stop: async () => undefined, health: () => ({ proxy: { requests_served: 0, requests_blocked: 0, avg_latency_ms: null } }) };
+  async start(ctx) {
+    const dbPath = ctx.paths.db;
+    const vaultSocket = ctx.paths.vaultSocket;
+    if (!dbPath || !vaultSocket || !ctx.vaultToken) throw new RaypherError('ERR_INTERNAL_UNEXPECTED', 'proxy worker: supervisor sent no db path, vault socket or vault token');
+    let config = ctx.config.proxy;
+    let providers = providersFrom(config);
+    const db = await openRaypherDb(dbPath);
+    const allowList = new AllowList(db);
+    await allowList.load();
+    const audit = new AuditBatcher(new AuditLedger(db, 'proxy'), ctx.logger);
+    const identifier = new CallerIdentifier();
+    const vault = new VaultClient(vaultSocket, ctx.vaultToken);
+    const stats = { served: 0, blocked: 0, latencyMsTotal: 0 };
+    const handler = createHandler({ config: () => config, providers: () => providers, identifier, allowList, limiter: new RateLimiter(), vault, audit, logger: ctx.logger, stats });
+
+    const servers: Server[] = [];
+    ctx.onListener((info, handle) => {
+      const server = createServer({ keepAliveTimeout: 65_000 }, handler);
+      server.listen(handle as Parameters<Server['listen']>[0], () => ctx.logger.info('proxy listening', { ...info }));
+      servers.push(server);
+    });
+
+    ctx.handle(ProxyOps['allow.add'], async ({ caller, args }) => {
+      let exePath: string;
+      try {
+        exePath = realpathSync(args.exePath);
+      } catch {
+        throw new RaypherError('ERR_PROXY_ALLOW_INVALID', `${args.exePath} does not exist; give the path of the program that calls the proxy`);
+      }
+      const script = args.script === null ? null : resolveExisting(args.script);
+      if ((script || args.anyScript || args.inlineCode) && !isInterpreter(exePath)) {
+        throw new RaypherError('ERR_PROXY_ALLOW_INVALID', `${exePath} is not a known interpreter; --script, --any-script and --inline apply to python, node, ruby, perl, sh, ...`);
+      }
+      const entry = await allowList.add({
+        exe_path: exePath,
+        exe_hash: identifier.hashFile(exePath),
+        friendly_name: args.name,
+        uid: args.uid,
+        script_path: script,
+        script_hash: script ? identifier.hashFile(script) : null,
+        any_script: args.anyScript ? 1 : 0,
+        inline_code: args.inlineCode ? 1 : 0,
+        rate_limit: args.rateLimit,
+        added_by: caller ? `uid ${caller.uid} pid ${caller.pid}` : 'unknown',
+      });
+      await new AuditLedger(db, 'proxy').append('allow.added', { id: entry.id, exe_path: entry.exe_path, exe_hash: entry.exe_hash, script: entry.script_path, any_script: args.anyScript, inline_code: args.inlineCode, caller });
+      return toInfo(entry);
+    });
+    ctx.handle(ProxyOps['allow.list'], () => ({ entries: allowList.list().map(toInfo) }));
+    ctx.handle(ProxyOps['allow.remove'], async ({ caller, args }) => {
+      const removed = await allowList.remove(args.id);
+      if (!removed) throw new RaypherError('ERR_PROXY_ALLOW_INVALID', `no allow-list entry with id ${args.id}; 'raypherctl allow list' shows them`);
+      await new AuditLedger(db, 'proxy').append('allow.removed', { id: removed.id, exe_path: removed.exe_path, caller });
+      return toInfo(removed);
+    });
+
+    return {
+      async stop() {
+        await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+        vault.close();
+        await audit.flush();
+        await db.close();
+      },
+      onConfig(next) {
+        config = next.proxy;
+        providers = providersFrom(config);
+      },
+      health: () => ({
+        proxy: {
+          requests_served: stats.served,
+          requests_blocked: stats.blocked,
+          avg_latency_ms: stats.served ? Math.round((stats.latencyMsTotal / stats.served) * 1000) / 1000 : null,
+          allow_list_entries: allowList.list().length,
+        },
+      }),
+    };
   },
 };
+
+function resolveExisting(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    throw new RaypherError('ERR_PROXY_ALLOW_INVALID', `script ${path} does not exist`);
+  }
+}
+
+function toInfo(e: AllowEntry): AllowEntryInfo {
+  return {
+    id: e.id,
+    exePath: e.exe_path,
+    exeHash: e.exe_hash,
+    name: e.friendly_name,
+    uid: e.uid,
+    scriptPath: e.script_path,
+    scriptHash: e.script_hash,
+    anyScript: e.any_script === 1,
+    inlineCode: e.inline_code === 1,
+    rateLimit: e.rate_limit,
+    addedAt: e.added_at,
+    addedBy: e.added_by,
+  };
+}

@@ -5,10 +5,10 @@ import type { Transport, TransportEvents } from '../transport.js';
 
 /** The part of ChildProcess and of `process` that an IPC channel offers. */
 export interface ChannelEndpoint {
-  send?(message: unknown, callback: (err: Error | null) => void): boolean;
-  on(event: 'message', listener: (value: unknown) => void): unknown;
+  send?(message: unknown, sendHandle: unknown, options: object, callback: (err: Error | null) => void): boolean;
+  on(event: 'message', listener: (value: unknown, handle?: unknown) => void): unknown;
   on(event: 'disconnect', listener: () => void): unknown;
-  off(event: 'message', listener: (value: unknown) => void): unknown;
+  off(event: 'message', listener: (value: unknown, handle?: unknown) => void): unknown;
   disconnect?(): void;
   readonly connected?: boolean;
 }
@@ -20,7 +20,7 @@ export class ChannelTransport implements Transport {
   constructor(private readonly endpoint: ChannelEndpoint, private readonly limits = IPC_LIMITS) {}
 
   start(events: TransportEvents): void {
-    const onMessage = (value: unknown) => events.message(value);
+    const onMessage = (value: unknown, handle?: unknown) => events.message(value, handle);
     this.endpoint.on('message', onMessage);
     this.endpoint.on('disconnect', () => {
       if (this.closed) return;
@@ -30,7 +30,11 @@ export class ChannelTransport implements Transport {
     });
   }
 
-  send(message: Envelope): Promise<void> {
+  sendHandle(message: Envelope, handle: unknown): Promise<void> {
+    return this.send(message, handle);
+  }
+
+  send(message: Envelope, handle?: unknown): Promise<void> {
     const send = this.endpoint.send?.bind(this.endpoint);
     if (this.closed || !send || this.endpoint.connected === false) {
       return Promise.reject(new RaypherError('ERR_IPC_DISCONNECTED', 'cannot send: the IPC channel is closed'));
@@ -41,7 +45,7 @@ export class ChannelTransport implements Transport {
     this.queued++;
     return new Promise((resolve, reject) => {
       try {
-        send(message, (err) => {
+        send(message, handle, {}, (err) => {
           this.queued--;
           if (err) reject(new RaypherError('ERR_IPC_DISCONNECTED', `IPC send failed: ${err.message}`));
           else resolve();

@@ -1,0 +1,180 @@
+// The proxy's hot path: identify (once per connection), decide, rate-limit, inject the key, stream both ways.
+import { randomUUID } from 'node:crypto';
+import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { Socket } from 'node:net';
+import type { Config } from '@raypher/shared/config';
+import { isRaypherError, type ErrorCode } from '@raypher/shared/errors';
+import type { Logger } from '@raypher/shared/logging';
+import type { AllowList, Decision } from './allow-list.js';
+import type { AuditBatcher } from './audit-batch.js';
+import type { Caller, CallerIdentifier } from './identity/index.js';
+import { route, type Provider } from './providers.js';
+import type { RateLimiter } from './rate-limit.js';
+import type { VaultClient } from './vault-client.js';
+
+/** Client headers that never go upstream: credentials (ours are injected) and hop-by-hop headers. */
+const DROP_REQUEST = new Set(['authorization', 'x-api-key', 'x-goog-api-key', 'x-raypher-token', 'host', 'connection', 'keep-alive', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'upgrade']);
+const DROP_RESPONSE = new Set(['connection', 'keep-alive', 'transfer-encoding', 'trailer', 'upgrade', 'proxy-authenticate']);
+
+export interface HandlerDeps {
+  config(): Config['proxy'];
+  providers(): readonly Provider[];
+  identifier: CallerIdentifier;
+  allowList: AllowList;
+  limiter: RateLimiter;
+  vault: VaultClient;
+  audit: AuditBatcher;
+  logger: Logger;
+  stats: { served: number; blocked: number; latencyMsTotal: number };
+}
+
+export function createHandler(d: HandlerDeps) {
+  const identities = new WeakMap<Socket, Caller[] | Error>();
+  const agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
+  const applyPool = () => {
+    const c = d.config();
+    for (const a of [agents.http, agents.https]) {
+      a.maxFreeSockets = c.pool_max_idle_per_host;
+      (a as unknown as { options: { timeout?: number } }).options.timeout = c.pool_idle_timeout_secs * 1000;
+    }
+  };
+  applyPool();
+
+  const identify = (socket: Socket): Caller[] | Error => {
+    let ids = identities.get(socket);
+    if (!ids) {
+      try {
+        ids = d.identifier.identify(socket);
+      } catch (err) {
+        ids = err as Error;
+      }
+      identities.set(socket, ids);
+    }
+    return ids;
+  };
+
+  return function handle(req: IncomingMessage, res: ServerResponse): void {
+    const t0 = performance.now();
+    const requestId = randomUUID();
+    res.setHeader('x-raypher-request-id', requestId);
+    const r = route(d.providers(), req.url ?? '/');
+    const ids = identify(req.socket);
+    const decision: Decision = ids instanceof Error ? { allowed: false, reason: 'no_process', caller: null } : d.allowList.decide(ids);
+    const who = decision.caller ? { pid: decision.caller.pid, uid: decision.caller.uid, exe: decision.caller.exePath, exe_hash: decision.caller.exeHash } : {};
+    if (!decision.allowed) {
+      d.stats.blocked++;
+      d.audit.add('proxy.denied', { request_id: requestId, reason: decision.reason, method: req.method, path: r?.auditPath ?? pathOnly(req.url), ...who, script: scriptOf(decision.caller) });
+      if (decision.reason === 'exe_changed') d.audit.add('proxy.exe_changed', { request_id: requestId, ...who });
+      if (d.config().on_deny === 'drop') {
+        req.socket.destroy();
+        return;
+      }
+      const msg = ids instanceof Error ? ids.message : denyMessage(decision.reason);
+      return sendError(res, 403, 'ERR_PROXY_CALLER_DENIED', msg, t0, { pid: decision.caller?.pid ?? null, exe: decision.caller?.exePath ?? null });
+    }
+    if (!r) return sendError(res, 404, 'ERR_PROXY_UNKNOWN_ROUTE', `no provider serves ${pathOnly(req.url)}; use /v1/... (OpenAI-compatible), /anthropic/... or /gemini/...`, t0);
+    const limitKey = `${decision.caller.exeHash}:${decision.caller.uid}`;
+    const perMinute = decision.entry.rate_limit ?? d.config().rate_limit;
+    const slot = d.limiter.take(limitKey, perMinute);
+    if (!slot.ok) {
+      d.stats.blocked++;
+      d.audit.add('proxy.rate_limited', { request_id: requestId, provider: r.provider.name, ...who, limit_per_minute: perMinute });
+      res.setHeader('retry-after', String(slot.retryAfterSecs));
+      return sendError(res, 429, 'ERR_PROXY_RATE_LIMITED', `more than ${perMinute} requests per minute from this process; retry in ${slot.retryAfterSecs} s`, t0);
+    }
+    d.vault.key(r.provider.name).then(
+      (key) => forward(key),
+      (err: unknown) => {
+        d.limiter.refund(limitKey, perMinute);
+        const code: ErrorCode = isRaypherError(err) && err.code === 'ERR_VAULT_NOT_FOUND' ? 'ERR_PROXY_NO_KEY' : 'ERR_PROXY_UPSTREAM';
+        sendError(res, 503, code, isRaypherError(err) ? err.message : 'vault unavailable', t0);
+      },
+    );
+
+    function forward(key: string): void {
+      const route_ = r as NonNullable<typeof r>;
+      const base = route_.provider.base;
+      const headers: Record<string, string | string[]> = {};
+      for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !DROP_REQUEST.has(k)) headers[k] = v;
+      headers.host = base.host;
+      headers[route_.provider.authHeader] = route_.provider.authValue(key);
+      const secure = base.protocol === 'https:';
+      const upstreamStart = performance.now();
+      const overheadBefore = upstreamStart - t0;
+      let bytesOut = 0;
+      let bytesIn = 0;
+      const up = (secure ? httpsRequest : httpRequest)({
+        protocol: base.protocol,
+        hostname: base.hostname,
+        port: base.port || (secure ? 443 : 80),
+        method: req.method,
+        path: route_.upstreamPath,
+        headers,
+        agent: secure ? agents.https : agents.http,
+        timeout: d.config().upstream_timeout_ms,
+      });
+      up.on('timeout', () => up.destroy(Object.assign(new Error('upstream timeout'), { code: 'UPSTREAM_TIMEOUT' })));
+      up.on('response', (ur: IncomingMessage) => {
+        up.setTimeout(0);
+        const out: Record<string, string | string[]> = {};
+        for (const [k, v] of Object.entries(ur.headers as IncomingHttpHeaders)) if (v !== undefined && !DROP_RESPONSE.has(k)) out[k] = v;
+        out['x-raypher-request-id'] = requestId;
+        out['x-raypher-overhead-ms'] = overheadBefore.toFixed(3); // time inside Raypher before the upstream request
+        res.writeHead(ur.statusCode ?? 502, out);
+        ur.on('data', (c: Buffer) => (bytesOut += c.length));
+        ur.pipe(res);
+        ur.on('end', () => {
+          const latency = performance.now() - t0;
+          d.stats.served++;
+          d.stats.latencyMsTotal += latency;
+          d.audit.add('proxy.request', { request_id: requestId, provider: route_.provider.name, method: req.method, path: route_.auditPath, status: ur.statusCode, latency_ms: round(latency), overhead_ms: round(overheadBefore), bytes_in: bytesIn, bytes_out: bytesOut, ...who, script: scriptOf(decision.caller as Caller) });
+        });
+      });
+      up.on('error', (err: NodeJS.ErrnoException) => {
+        if (res.headersSent) {
+          res.destroy(err);
+          return;
+        }
+        d.limiter.refund(limitKey, perMinute);
+        const timeout = err.code === 'UPSTREAM_TIMEOUT';
+        sendError(res, timeout ? 504 : 502, timeout ? 'ERR_PROXY_UPSTREAM_TIMEOUT' : 'ERR_PROXY_UPSTREAM', `${route_.provider.name} upstream ${timeout ? 'did not answer in time' : `failed: ${err.code ?? err.message}`}`, t0);
+      });
+      // A client that goes away aborts the upstream request and frees its rate-limit slot.
+      res.on('close', () => {
+        if (!res.writableFinished) {
+          if (!res.headersSent) d.limiter.refund(limitKey, perMinute);
+          up.destroy();
+        }
+      });
+      req.on('data', (c: Buffer) => (bytesIn += c.length));
+      req.pipe(up);
+    }
+  };
+}
+
+function sendError(res: ServerResponse, status: number, code: ErrorCode, message: string, t0: number, extra: Record<string, unknown> = {}): void {
+  if (res.headersSent) return void res.destroy();
+  const body = JSON.stringify({ error: { code, message, ...extra } });
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'x-raypher-overhead-ms': (performance.now() - t0).toFixed(3) });
+  res.end(body);
+}
+
+function denyMessage(reason: string): string {
+  switch (reason) {
+    case 'exe_changed':
+      return 'this executable changed on disk since it was allow-listed; re-add it with raypherctl allow --exe-path';
+    case 'script_not_allowed':
+      return 'this interpreter is allow-listed only for other scripts; add this one with raypherctl allow --exe-path ... --script ...';
+    case 'inline_code':
+      return 'inline code (-c/-e/-m/stdin) is not allowed for this interpreter';
+    case 'no_process':
+      return 'the calling process could not be identified';
+    default:
+      return 'this process is not on the allow list; add it with raypherctl allow --exe-path ...';
+  }
+}
+
+const round = (x: number) => Math.round(x * 1000) / 1000;
+const pathOnly = (url: string | undefined) => (url ?? '/').split('?')[0];
+const scriptOf = (c: Caller | null) => (c?.code.kind === 'script' ? c.code.path : c?.code.kind === 'inline' ? `(inline ${c.code.how})` : null);

@@ -1,0 +1,44 @@
+// Which upstream a request goes to, which vault key it needs, and how that key is presented.
+import type { Config } from '@raypher/shared/config';
+
+export interface Provider {
+  /** Vault key name. */
+  name: string;
+  /** Path prefix stripped before forwarding ('' keeps the path as is). */
+  prefix: string;
+  base: URL;
+  authHeader: string;
+  authValue(key: string): string;
+}
+
+export interface Route {
+  provider: Provider;
+  /** Path and query to send upstream (prefix removed, `key=` query parameters dropped). */
+  upstreamPath: string;
+  /** Path without query, for audit rows. */
+  auditPath: string;
+}
+
+export function providersFrom(proxy: Config['proxy']): Provider[] {
+  return [
+    { name: 'anthropic', prefix: '/anthropic', base: new URL(proxy.anthropic_upstream), authHeader: 'x-api-key', authValue: (k) => k },
+    { name: 'gemini', prefix: '/gemini', base: new URL(proxy.gemini_upstream), authHeader: 'x-goog-api-key', authValue: (k) => k },
+    { name: 'openai', prefix: '', base: new URL(proxy.default_upstream), authHeader: 'authorization', authValue: (k) => `Bearer ${k}` },
+  ];
+}
+
+export function route(providers: readonly Provider[], url: string): Route | null {
+  const q = url.indexOf('?');
+  const path = q === -1 ? url : url.slice(0, q);
+  for (const p of providers) {
+    const matches = p.prefix === '' ? path === '/v1' || path.startsWith('/v1/') : path === p.prefix || path.startsWith(`${p.prefix}/`);
+    if (!matches) continue;
+    const rest = path.slice(p.prefix.length) || '/';
+    const params = new URLSearchParams(q === -1 ? '' : url.slice(q + 1));
+    params.delete('key'); // a key never travels in a query string (Gemini's ?key=)
+    const query = params.toString();
+    const base = p.base.pathname.replace(/\/$/, '');
+    return { provider: p, upstreamPath: `${base}${rest}${query ? `?${query}` : ''}`, auditPath: path };
+  }
+  return null;
+}
