@@ -1,0 +1,160 @@
+// The proxy end to end: real supervisor, real vault, real agent processes, a real local upstream.
+import { copyFileSync, appendFileSync, chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { auditEvents, ctl, Daemon, killAll, makeHome, run, waitFor } from '../helpers/daemon.js';
+import { canary, filesContaining, seal } from '../vault/helpers.js';
+import { runAgent, writeAgent } from './agent.js';
+import { SSE_CHUNKS, Upstream } from './upstream.js';
+
+let upstream: Upstream;
+beforeEach(async () => {
+  upstream = await Upstream.start();
+});
+afterEach(async () => {
+  await killAll();
+  await upstream.close();
+});
+
+const NODE = process.execPath;
+
+async function startProxy(extra: Record<string, string | number> = {}) {
+  const home = makeHome({ proxy: { default_upstream: upstream.url, anthropic_upstream: `${upstream.url}/anthropic-api`, ...extra }, vault: { protector: 'host' } });
+  const d = await Daemon.start(home);
+  const key = canary();
+  expect((await seal(home, 'openai', key)).code).toBe(0);
+  expect((await seal(home, 'anthropic', key)).code).toBe(0);
+  const addresses = (await d.status()).proxyAddress.split(', ');
+  const v4 = addresses.find((a) => a.startsWith('127.0.0.1:')) as string;
+  return { home, d, key, base: `http://${v4}`, v6: addresses.find((a) => a.startsWith('[::1]')) };
+}
+
+const allow = (home: string, args: string[]) => ctl(home, ['allow', ...args]);
+
+describe('proxy', () => {
+  it('forwards an allow-listed script with the real key, refuses everyone else, and audits both', async () => {
+    const { home, d, key, base, v6 } = await startProxy();
+    const agent = writeAgent();
+    const added = await allow(home, ['--exe-path', NODE, '--script', agent, '--name', 'test-agent']);
+    expect(added.code).toBe(0);
+
+    const ok = (await runAgent(NODE, agent, ['request', `${base}/v1/chat/completions?key=leak&x=1`])) as { status: number; headers: Record<string, string> };
+    expect(ok.status).toBe(200);
+    expect(ok.headers['x-raypher-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(Number(ok.headers['x-raypher-overhead-ms'])).toBeGreaterThanOrEqual(0);
+    const saw = upstream.seen.at(-1)!;
+    expect(saw.url).toBe('/v1/chat/completions?x=1');
+    expect(saw.headers.authorization === `Bearer ${key}`).toBe(true);
+    expect(saw.headers['x-raypher-token']).toBeUndefined();
+    expect(JSON.stringify(saw.headers)).not.toContain('dummy-from-agent');
+
+    const anthropic = (await runAgent(NODE, agent, ['request', `${base}/anthropic/v1/messages/count_tokens`])) as { status: number };
+    expect(anthropic.status).toBe(200);
+    expect(upstream.seen.at(-1)!.url).toBe('/anthropic-api/v1/messages/count_tokens');
+    expect(upstream.seen.at(-1)!.headers['x-api-key'] === key).toBe(true);
+    expect(upstream.seen.at(-1)!.headers.authorization).toBeUndefined();
+
+    if (v6) expect(((await runAgent(NODE, agent, ['request', `http://${v6}/v1/models`])) as { status: number }).status).toBe(200);
+
+    const seenBefore = upstream.seen.length;
+    const other = writeAgent('other.mjs');
+    const denied = (await runAgent(NODE, other, ['request', `${base}/v1/chat/completions`])) as { status: number; body: string };
+    expect(denied.status).toBe(403);
+    expect(JSON.parse(denied.body)).toMatchObject({ error: { code: 'ERR_PROXY_CALLER_DENIED', pid: expect.any(Number), exe: NODE } });
+    const inline = await run(NODE, ['-e', `fetch('${base}/v1/models').then(r => console.log(r.status))`]);
+    expect(inline.stdout.trim()).toBe('403');
+    const curl = await run('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', `${base}/v1/models`]);
+    expect(curl.stdout).toBe('403');
+    expect(upstream.seen.length).toBe(seenBefore);
+
+    await waitFor(async () => (await auditEvents(home, 'proxy.denied')).length >= 3, 5000, 'denied rows');
+    const requests = await auditEvents(home, 'proxy.request');
+    expect(requests[0]?.data).toMatchObject({ provider: 'openai', method: 'POST', path: '/v1/chat/completions', status: 200, exe: NODE, script: agent, uid: 0 });
+    const reasons = (await auditEvents(home, 'proxy.denied')).map((e) => e.data.reason);
+    expect(reasons).toEqual(expect.arrayContaining(['script_not_allowed', 'inline_code', 'not_listed']));
+    expect((await d.status()).counts.allow_list).toBe(1);
+    await d.stop();
+    expect(filesContaining(home, key)).toEqual([]);
+    expect(d.stdout.includes(key) || d.stderr.includes(key)).toBe(false);
+  });
+
+  it('streams SSE byte for byte, and a client abort aborts the upstream request', async () => {
+    const { home, d, base } = await startProxy();
+    const agent = writeAgent();
+    await allow(home, ['--exe-path', NODE, '--script', agent]);
+    const r = (await runAgent(NODE, agent, ['sse', `${base}/v1/stream/sse`])) as { status: number; body64: string };
+    expect(r.status).toBe(200);
+    expect(Buffer.from(r.body64, 'base64').toString('utf8')).toBe(SSE_CHUNKS.join(''));
+
+    expect(((await runAgent(NODE, agent, ['abort', `${base}/v1/stream/forever`])) as { status: number }).status).toBe(200);
+    await waitFor(async () => upstream.foreverClosed, 5000, 'upstream request aborted');
+    await d.stop();
+  });
+
+  it('rate-limits exactly N requests, then 429 with Retry-After', async () => {
+    const { home, d, base } = await startProxy();
+    const agent = writeAgent();
+    await allow(home, ['--exe-path', NODE, '--script', agent, '--rate-limit', '3']);
+    const statuses = await runAgent(NODE, agent, ['loop', `${base}/v1/models`, '5']);
+    // 3 per minute: one token every 20 s, so the next request may come in 20 s at most.
+    expect(statuses).toEqual([200, 200, 200, '429 retry-after 20', '429 retry-after 20']);
+    const limited = await waitFor(async () => {
+      const rows = await auditEvents(home, 'proxy.rate_limited');
+      return rows.length === 2 ? rows : undefined;
+    }, 5000, 'rate_limited rows');
+    expect(limited[0]?.data).toMatchObject({ provider: 'openai', limit_per_minute: 3, exe: NODE });
+    await d.stop();
+  });
+
+  it('denies an allowed binary once it is replaced on disk, and audits proxy.exe_changed', async () => {
+    const { home, d, base } = await startProxy();
+    const dir = mkdtempSync(join(tmpdir(), 'raypher-bin-'));
+    const myNode = join(dir, 'node');
+    copyFileSync(NODE, myNode);
+    chmodSync(myNode, 0o755);
+    const agent = writeAgent();
+    await allow(home, ['--exe-path', myNode, '--any-script']);
+    expect(((await runAgent(myNode, agent, ['request', `${base}/v1/models`])) as { status: number }).status).toBe(200);
+    appendFileSync(myNode, Buffer.from('tampered'));
+    const after = (await runAgent(myNode, agent, ['request', `${base}/v1/models`])) as { status: number; body: string };
+    expect(after.status).toBe(403);
+    expect(JSON.parse(after.body).error.message).toContain('changed on disk');
+    await waitFor(async () => (await auditEvents(home, 'proxy.exe_changed')).length === 1, 5000, 'exe_changed row');
+    await d.stop();
+  });
+
+  it('kill -9 of the proxy worker while a client loops: no connection refused, only in-flight requests fail', async () => {
+    const { home, d, base } = await startProxy();
+    const agent = writeAgent();
+    await allow(home, ['--exe-path', NODE, '--script', agent]);
+    const loop = runAgent(NODE, agent, ['loop', `${base}/v1/models`, '150', '10']);
+    await new Promise((r) => setTimeout(r, 500));
+    for (let i = 0; i < 2; i++) {
+      const pid = (await d.status()).workers.find((w) => w.name === 'proxy')!.pid!;
+      process.kill(pid, 'SIGKILL');
+      await d.waitForAllRunning();
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const results = (await loop) as Array<number | string>;
+    expect(results).toHaveLength(150);
+    expect(results.filter((x) => x === 'ECONNREFUSED')).toEqual([]);
+    const failures = results.filter((x) => x !== 200);
+    expect(failures.length).toBeLessThanOrEqual(2); // at most the request in flight at each kill
+    expect(results.filter((x) => x === 200).length).toBeGreaterThanOrEqual(148);
+    await d.stop();
+  });
+
+  it('refuses requests outside the provider routes with a code, and reports upstream failures as 502', async () => {
+    const { home, d, base } = await startProxy({ anthropic_upstream: 'http://127.0.0.1:1' });
+    const agent = writeAgent();
+    await allow(home, ['--exe-path', NODE, '--script', agent]);
+    const notFound = (await runAgent(NODE, agent, ['request', `${base}/elsewhere`])) as { status: number; body: string };
+    expect(notFound.status).toBe(404);
+    expect(JSON.parse(notFound.body).error.code).toBe('ERR_PROXY_UNKNOWN_ROUTE');
+    const bad = (await runAgent(NODE, agent, ['request', `${base}/anthropic/v1/messages`])) as { status: number; body: string };
+    expect(bad.status).toBe(502);
+    expect(JSON.parse(bad.body).error.code).toBe('ERR_PROXY_UPSTREAM');
+    writeFileSync(join(home, 'unused'), '');
+    await d.stop();
+  });
+});
