@@ -2,7 +2,7 @@
 import { copyFileSync, appendFileSync, chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { auditEvents, ctl, Daemon, killAll, makeHome, run, waitFor } from '../helpers/daemon.js';
+import { auditEvents, ctl, Daemon, killAll, makeHome, REPO, run, waitFor } from '../helpers/daemon.js';
 import { canary, filesContaining, seal } from '../vault/helpers.js';
 import { runAgent, writeAgent } from './agent.js';
 import { SSE_CHUNKS, Upstream } from './upstream.js';
@@ -141,6 +141,28 @@ describe('proxy', () => {
     const failures = results.filter((x) => x !== 200);
     expect(failures.length).toBeLessThanOrEqual(2); // at most the request in flight at each kill
     expect(results.filter((x) => x === 200).length).toBeGreaterThanOrEqual(148);
+    await d.stop();
+  });
+
+  it.each([
+    ['openai', 'plain'],
+    ['openai', 'stream'],
+    ['anthropic', 'plain'],
+    ['anthropic', 'stream'],
+  ])('the official %s SDK works unmodified through the proxy (%s)', async (sdk, mode) => {
+    const { home, d, key, base } = await startProxy();
+    const client = join(REPO, 'tests', 'fixtures', 'agents', 'sdk-client.mjs');
+    expect((await allow(home, ['--exe-path', NODE, '--script', client])).code).toBe(0);
+    const out = (await runAgent(NODE, client, [sdk, base, mode])) as { text: string; usage: Record<string, number> };
+    expect(out.text).toBe('Hello!');
+    expect(out.usage).toMatchObject(sdk === 'openai' ? { total_tokens: 5 } : { output_tokens: 2 });
+    const saw = upstream.seen.at(-1)!;
+    const presented = sdk === 'openai' ? saw.headers.authorization : saw.headers['x-api-key'];
+    expect(presented === (sdk === 'openai' ? `Bearer ${key}` : key)).toBe(true);
+    expect(JSON.stringify(saw.headers).includes('dummy-not-a-key')).toBe(false);
+    if (sdk === 'anthropic') expect(saw.headers['anthropic-version']).toBeDefined();
+    const row = await waitFor(async () => (await auditEvents(home, 'proxy.request'))[0], 5000, 'proxy.request row');
+    expect(row.data.usage).toEqual(sdk === 'openai' ? { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 } : { input_tokens: 3, output_tokens: 2 });
     await d.stop();
   });
 

@@ -33,6 +33,9 @@ export class Upstream {
       req.on('end', () => {
         self?.seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
         const path = (req.url ?? '').split('?')[0];
+        const wantsStream = body.includes('"stream":true');
+        if (path?.endsWith('/chat/completions') && req.method === 'POST') return openaiChat(res, wantsStream);
+        if (path?.endsWith('/v1/messages') && req.method === 'POST') return anthropicMessages(res, wantsStream);
         if (path?.endsWith('/stream/sse')) {
           res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
           let i = 0;
@@ -66,4 +69,47 @@ export class Upstream {
     this.server.closeAllConnections();
     return new Promise((r) => this.server.close(() => r()));
   }
+}
+
+type Res = import('node:http').ServerResponse;
+
+function sse(res: Res, frames: string[]): void {
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+  let i = 0;
+  const next = () => (i < frames.length ? (res.write(frames[i++]), setTimeout(next, 5)) : res.end());
+  next();
+}
+
+/** OpenAI chat completions as the real API shapes them (JSON, or chunks ending with a usage chunk and [DONE]). */
+function openaiChat(res: Res, stream: boolean): void {
+  const base = { id: 'chatcmpl-1', created: 1, model: 'gpt-test' };
+  const usage = { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 };
+  if (!stream) {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ ...base, object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: 'Hello!' }, finish_reason: 'stop', logprobs: null }], usage }));
+    return;
+  }
+  const chunk = (delta: object, finish: string | null) => `data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }] })}\n\n`;
+  sse(res, [chunk({ role: 'assistant', content: '' }, null), chunk({ content: 'Hel' }, null), chunk({ content: 'lo!' }, null), chunk({}, 'stop'), `data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [], usage })}\n\n`, 'data: [DONE]\n\n']);
+}
+
+/** Anthropic messages as the real API shapes them (JSON, or the named-event stream). */
+function anthropicMessages(res: Res, stream: boolean): void {
+  const message = { id: 'msg_1', type: 'message', role: 'assistant', model: 'claude-test', stop_sequence: null };
+  if (!stream) {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ ...message, content: [{ type: 'text', text: 'Hello!' }], stop_reason: 'end_turn', usage: { input_tokens: 3, output_tokens: 2 } }));
+    return;
+  }
+  const ev = (name: string, data: object) => `event: ${name}\ndata: ${JSON.stringify({ type: name, ...data })}\n\n`;
+  sse(res, [
+    ev('message_start', { message: { ...message, content: [], stop_reason: null, usage: { input_tokens: 3, output_tokens: 0 } } }),
+    ev('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }),
+    ev('ping', {}),
+    ev('content_block_delta', { index: 0, delta: { type: 'text_delta', text: 'Hel' } }),
+    ev('content_block_delta', { index: 0, delta: { type: 'text_delta', text: 'lo!' } }),
+    ev('content_block_stop', { index: 0 }),
+    ev('message_delta', { delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: 2 } }),
+    ev('message_stop', {}),
+  ]);
 }

@@ -18,7 +18,7 @@ describe('health, metrics, logs, audit', () => {
     const base = `http://${healthAddress}`;
 
     const metrics = await (await fetch(`${base}/metrics`)).text();
-    for (const series of ['raypher_build_info{', 'raypher_worker_up{worker="vault"} 1', 'raypher_worker_restarts_total{worker="proxy"} 0', 'raypher_worker_heartbeat_age_seconds{worker="scanner"}', 'raypher_worker_cpu_percent{worker="updater"}', 'raypher_worker_resident_memory_bytes{worker="vault"}', 'raypher_scanner_scan_cycles_total', 'raypher_vault_heartbeat_lag_seconds']) {
+    for (const series of ['raypher_build_info{', 'raypher_worker_up{worker="vault"} 1', 'raypher_worker_restarts_total{worker="proxy"} 0', 'raypher_worker_heartbeat_age_seconds{worker="scanner"}', 'raypher_worker_cpu_percent{worker="updater"}', 'raypher_worker_resident_memory_bytes{worker="vault"}', 'raypher_scanner_scan_cycles_total', 'raypher_vault_heartbeat_lag_seconds', 'raypher_proxy_open_connections', 'raypher_proxy_identification_seconds_bucket']) {
       expect(metrics).toContain(series);
     }
     const file = join(home, 'metrics.txt');

@@ -10,6 +10,8 @@ import type { AllowList, Decision } from './allow-list.js';
 import type { AuditBatcher } from './audit-batch.js';
 import type { Caller, CallerIdentifier } from './identity/index.js';
 import { route, type Provider } from './providers.js';
+import { UsageTail } from './usage.js';
+import type { ProxyMetrics } from './metrics.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { VaultClient } from './vault-client.js';
 
@@ -27,6 +29,7 @@ export interface HandlerDeps {
   audit: AuditBatcher;
   logger: Logger;
   stats: { served: number; blocked: number; latencyMsTotal: number };
+  metrics: ProxyMetrics;
 }
 
 export function createHandler(d: HandlerDeps) {
@@ -44,12 +47,16 @@ export function createHandler(d: HandlerDeps) {
   const identify = (socket: Socket): Caller[] | Error => {
     let ids = identities.get(socket);
     if (!ids) {
+      const t = performance.now();
       try {
         ids = d.identifier.identify(socket);
       } catch (err) {
         ids = err as Error;
       }
+      d.metrics.identify.observe((performance.now() - t) / 1000);
       identities.set(socket, ids);
+      d.metrics.connections.inc();
+      socket.once('close', () => d.metrics.connections.dec());
     }
     return ids;
   };
@@ -64,6 +71,7 @@ export function createHandler(d: HandlerDeps) {
     const who = decision.caller ? { pid: decision.caller.pid, uid: decision.caller.uid, exe: decision.caller.exePath, exe_hash: decision.caller.exeHash } : {};
     if (!decision.allowed) {
       d.stats.blocked++;
+      d.metrics.denied.inc({ reason: decision.reason });
       d.audit.add('proxy.denied', { request_id: requestId, reason: decision.reason, method: req.method, path: r?.auditPath ?? pathOnly(req.url), ...who, script: scriptOf(decision.caller) });
       if (decision.reason === 'exe_changed') d.audit.add('proxy.exe_changed', { request_id: requestId, ...who });
       if (d.config().on_deny === 'drop') {
@@ -79,6 +87,7 @@ export function createHandler(d: HandlerDeps) {
     const slot = d.limiter.take(limitKey, perMinute);
     if (!slot.ok) {
       d.stats.blocked++;
+      d.metrics.denied.inc({ reason: 'rate_limited' });
       d.audit.add('proxy.rate_limited', { request_id: requestId, provider: r.provider.name, ...who, limit_per_minute: perMinute });
       res.setHeader('retry-after', String(slot.retryAfterSecs));
       return sendError(res, 429, 'ERR_PROXY_RATE_LIMITED', `more than ${perMinute} requests per minute from this process; retry in ${slot.retryAfterSecs} s`, t0);
@@ -115,20 +124,27 @@ export function createHandler(d: HandlerDeps) {
         timeout: d.config().upstream_timeout_ms,
       });
       up.on('timeout', () => up.destroy(Object.assign(new Error('upstream timeout'), { code: 'UPSTREAM_TIMEOUT' })));
+      d.metrics.overhead.observe(overheadBefore / 1000);
       up.on('response', (ur: IncomingMessage) => {
         up.setTimeout(0);
+        d.metrics.upstream.observe((performance.now() - upstreamStart) / 1000);
         const out: Record<string, string | string[]> = {};
         for (const [k, v] of Object.entries(ur.headers as IncomingHttpHeaders)) if (v !== undefined && !DROP_RESPONSE.has(k)) out[k] = v;
         out['x-raypher-request-id'] = requestId;
         out['x-raypher-overhead-ms'] = overheadBefore.toFixed(3); // time inside Raypher before the upstream request
         res.writeHead(ur.statusCode ?? 502, out);
-        ur.on('data', (c: Buffer) => (bytesOut += c.length));
+        const usage = new UsageTail();
+        ur.on('data', (c: Buffer) => {
+          bytesOut += c.length;
+          usage.push(c);
+        });
         ur.pipe(res);
         ur.on('end', () => {
           const latency = performance.now() - t0;
           d.stats.served++;
+          d.metrics.requests.inc({ provider: route_.provider.name, status: String(ur.statusCode) });
           d.stats.latencyMsTotal += latency;
-          d.audit.add('proxy.request', { request_id: requestId, provider: route_.provider.name, method: req.method, path: route_.auditPath, status: ur.statusCode, latency_ms: round(latency), overhead_ms: round(overheadBefore), bytes_in: bytesIn, bytes_out: bytesOut, ...who, script: scriptOf(decision.caller as Caller) });
+          d.audit.add('proxy.request', { request_id: requestId, provider: route_.provider.name, method: req.method, path: route_.auditPath, status: ur.statusCode, latency_ms: round(latency), overhead_ms: round(overheadBefore), bytes_in: bytesIn, bytes_out: bytesOut, usage: usage.usage(), ...who, script: scriptOf(decision.caller as Caller) });
         });
       });
       up.on('error', (err: NodeJS.ErrnoException) => {

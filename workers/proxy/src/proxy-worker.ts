@@ -12,6 +12,7 @@ import { CallerIdentifier } from './identity/index.js';
 import { isInterpreter } from './identity/interpreter.js';
 import { providersFrom } from './providers.js';
 import { RateLimiter } from './rate-limit.js';
+import { proxyMetrics } from './metrics.js';
 import { VaultClient } from './vault-client.js';
 
 export const proxyWorker: WorkerModule = {
@@ -28,7 +29,7 @@ export const proxyWorker: WorkerModule = {
     const identifier = new CallerIdentifier();
     const vault = new VaultClient(vaultSocket, ctx.vaultToken);
     const stats = { served: 0, blocked: 0, latencyMsTotal: 0 };
-    const handler = createHandler({ config: () => config, providers: () => providers, identifier, allowList, limiter: new RateLimiter(), vault, audit, logger: ctx.logger, stats });
+    const handler = createHandler({ config: () => config, providers: () => providers, identifier, allowList, limiter: new RateLimiter(), vault, audit, logger: ctx.logger, stats, metrics: proxyMetrics(ctx.metrics) });
 
     const servers: Server[] = [];
     ctx.onListener((info, handle) => {

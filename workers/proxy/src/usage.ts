@@ -1,0 +1,29 @@
+// Token usage from a response, for the audit row: the last "usage" objects in the body's tail (JSON or SSE).
+// Only the tail is kept, so streaming stays unbuffered; chunks are still passed on untouched.
+
+/** Bytes of the response end that are searched. */
+const TAIL_BYTES = 16 * 1024;
+const FIELDS = ['prompt_tokens', 'completion_tokens', 'total_tokens', 'input_tokens', 'output_tokens'] as const;
+
+export type Usage = Partial<Record<(typeof FIELDS)[number], number>>;
+
+export class UsageTail {
+  private tail = '';
+
+  push(chunk: Buffer): void {
+    this.tail = (this.tail + chunk.toString('utf8')).slice(-TAIL_BYTES);
+  }
+
+  /** Merges every usage object in the tail (Anthropic streams split input and output counts). */
+  usage(): Usage | null {
+    let found: Usage | null = null;
+    const re = /"usage"\s*:\s*\{([^{}]*)\}/g;
+    for (let m = re.exec(this.tail); m; m = re.exec(this.tail)) {
+      for (const f of FIELDS) {
+        const v = new RegExp(`"${f}"\\s*:\\s*(\\d+)`).exec(m[1] ?? '');
+        if (v) (found ??= {})[f] = Number(v[1]);
+      }
+    }
+    return found;
+  }
+}
