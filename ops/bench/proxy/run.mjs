@@ -1,0 +1,181 @@
+#!/usr/bin/env node
+// Proxy benchmark: direct vs Raypher vs a minimal node:http proxy vs Portkey's gateway vs nginx, interleaved.
+// Usage: node ops/bench/proxy/run.mjs [--rounds 5] [--soak]   (npm run build first; nginx from Debian; Portkey from npm)
+import { spawn, execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { createServer } from 'node:net';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const REPO = join(HERE, '..', '..', '..');
+const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, soak: { type: 'boolean', default: false } } });
+const ROUNDS = Number(values.rounds);
+const PORTKEY_VERSION = '1.15.2';
+const KEY = 'sk-bench-not-a-real-key-000000000000';
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.max(0, Math.ceil((p / 100) * xs.length) - 1))];
+const children = [];
+process.on('exit', () => children.forEach((c) => c.kill('SIGKILL')));
+
+function startNode(script, args, opts = {}) {
+  const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'inherit'], ...opts });
+  children.push(child);
+  return new Promise((resolve) => child.stdout.once('data', (d) => resolve({ child, port: Number(String(d).trim().split('\n').pop()) })));
+}
+
+async function freePort() {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const p = s.address().port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+async function waitHttp(url, headers = {}) {
+  for (let i = 0; i < 200; i++) {
+    try {
+      const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: '{}' });
+      await r.arrayBuffer();
+      if (r.status < 500) return;
+    } catch {
+      /* not yet */
+    }
+    await sleep(100);
+  }
+  throw new Error(`${url} never answered`);
+}
+
+const ctl = (home, args, input) => execFileSync(process.execPath, [join(REPO, 'cli', 'bin', 'raypherctl.js'), '--home', home, ...args], { input });
+
+async function startRaypher(upstreamPort) {
+  const home = mkdtempSync(join(tmpdir(), 'raypher-bench-proxy-'));
+  writeFileSync(join(home, 'config.toml'), `[health]\nlisten_port = 0\n[proxy]\nlisten_port = 0\nrate_limit = 1000000\ndefault_upstream = "http://127.0.0.1:${upstreamPort}"\n[vault]\nprotector = "host"\n`);
+  const sup = spawn(process.execPath, [join(REPO, 'supervisor', 'bin', 'raypher.js'), 'run', '--home', home], { stdio: 'ignore' });
+  children.push(sup);
+  for (let i = 0; i < 100; i++) {
+    await sleep(200);
+    try {
+      const s = JSON.parse(ctl(home, ['status', '--json']).toString());
+      if (s.workers.every((w) => w.state === 'running')) {
+        ctl(home, ['seal', '--provider', 'openai', '--from-stdin'], KEY);
+        ctl(home, ['allow', '--exe-path', process.execPath, '--script', join(HERE, 'load.mjs')]);
+        const proxyPid = s.workers.find((w) => w.name === 'proxy').pid;
+        return { port: Number(s.proxyAddress.split(', ')[0].split(':').pop()), home, proxyPid };
+      }
+    } catch {
+      /* starting */
+    }
+  }
+  throw new Error('raypher did not start');
+}
+
+async function startPortkey(upstreamPort) {
+  const dir = join(tmpdir(), `raypher-bench-portkey-${PORTKEY_VERSION}`);
+  const entry = join(dir, 'node_modules', '@portkey-ai', 'gateway', 'build', 'start-server.js');
+  if (!existsSync(entry)) {
+    mkdirSync(dir, { recursive: true });
+    execFileSync('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--prefix', dir, `@portkey-ai/gateway@${PORTKEY_VERSION}`], { stdio: 'ignore' });
+  }
+  const port = await freePort();
+  const child = spawn(process.execPath, [entry, `--port=${port}`, '--headless'], { stdio: 'ignore', env: { ...process.env, NODE_ENV: 'production' } });
+  children.push(child);
+  const headers = { 'x-portkey-provider': 'openai', 'x-portkey-custom-host': `http://127.0.0.1:${upstreamPort}/v1`, authorization: `Bearer ${KEY}` };
+  await waitHttp(`http://127.0.0.1:${port}/v1/chat/completions`, headers);
+  return { port, headers };
+}
+
+async function startNginx(upstreamPort) {
+  const dir = mkdtempSync(join(tmpdir(), 'raypher-bench-nginx-'));
+  const port = await freePort();
+  writeFileSync(join(dir, 'nginx.conf'), `daemon off; worker_processes 1; pid ${dir}/nginx.pid; error_log ${dir}/error.log;
+events { worker_connections 1024; }
+http { access_log off; client_body_temp_path ${dir}; proxy_temp_path ${dir};
+  upstream up { server 127.0.0.1:${upstreamPort}; keepalive 64; }
+  server { listen 127.0.0.1:${port}; location / { proxy_pass http://up; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_buffering off; } } }`);
+  const child = spawn('nginx', ['-c', join(dir, 'nginx.conf'), '-p', dir], { stdio: 'ignore' });
+  children.push(child);
+  await waitHttp(`http://127.0.0.1:${port}/v1/chat/completions`);
+  return { port };
+}
+
+const failures = new Map();
+/** One measurement; a target that fails it (Portkey's streaming on Node 20) is recorded, not fatal. */
+function load(name, port, mode, amount, headers = {}) {
+  try {
+    const out = execFileSync(process.execPath, [join(HERE, 'load.mjs'), `http://127.0.0.1:${port}/v1/chat/completions`, mode, String(amount), JSON.stringify(headers)], { maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'pipe'] });
+    return JSON.parse(out.toString());
+  } catch (err) {
+    failures.set(`${name} ${mode}`, String(err.stderr ?? err.message).split('\n').find((l) => l.startsWith('Error')) ?? 'failed');
+    return { latencies: [], rps: NaN };
+  }
+}
+
+const { port: upstreamPort } = await startNode(join(HERE, 'upstream.mjs'), []);
+const targets = {
+  direct: { port: upstreamPort, headers: {} },
+  raypher: { ...(await startRaypher(upstreamPort)), headers: { 'x-raypher-token': 'dummy' } },
+  minimal: { port: (await startNode(join(HERE, 'minimal-proxy.mjs'), [String(upstreamPort)])).port, headers: {} },
+};
+try {
+  targets.portkey = await startPortkey(upstreamPort);
+} catch (err) {
+  console.error(`portkey unavailable: ${err.message}`);
+}
+try {
+  targets.nginx = await startNginx(upstreamPort);
+} catch (err) {
+  console.error(`nginx unavailable: ${err.message}`);
+}
+
+const results = Object.fromEntries(Object.keys(targets).map((k) => [k, { c1: [], c16: [], rps: [], ttft: [], newconn: [] }]));
+for (let round = 0; round < ROUNDS; round++) {
+  for (const [name, t] of Object.entries(targets)) {
+    const r = results[name];
+    r.c1.push(...load(name, t.port, 'c1', 1000, t.headers).latencies);
+    const c16 = load(name, t.port, 'c16', 3, t.headers);
+    r.c16.push(...c16.latencies);
+    if (!Number.isNaN(c16.rps)) r.rps.push(c16.rps);
+    r.ttft.push(...load(name, t.port, 'ttft', 5, t.headers).latencies);
+    if (name === 'raypher' || name === 'minimal' || name === 'direct') r.newconn.push(...load(name, t.port, 'newconn', 200, t.headers).latencies);
+  }
+}
+
+const f = (x) => (x === undefined || Number.isNaN(x) ? 'n/a' : x.toFixed(3));
+const base = results.direct;
+const lines = [`# proxy benchmark ${new Date().toISOString()} (node ${process.version}, ${ROUNDS} interleaved rounds)`, ''];
+lines.push('| target | c=1 p50 | c=1 p99 | added p50 | added p99 | c=16 req/s | c=16 p99 | vs minimal req/s | TTFT p50 | added TTFT p50 | added TTFT p99 |');
+lines.push('|---|---|---|---|---|---|---|---|---|---|---|');
+const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+for (const [name, r] of Object.entries(results)) {
+  lines.push(
+    `| ${name} | ${f(pct(r.c1, 50))} ms | ${f(pct(r.c1, 99))} ms | ${f(pct(r.c1, 50) - pct(base.c1, 50))} ms | ${f(pct(r.c1, 99) - pct(base.c1, 99))} ms | ${mean(r.rps).toFixed(0)} | ${f(pct(r.c16, 99))} ms | ${(mean(r.rps) / mean(results.minimal.rps)).toFixed(2)}x | ${f(pct(r.ttft, 50))} ms | ${f(pct(r.ttft, 50) - pct(base.ttft, 50))} ms | ${f(pct(r.ttft, 99) - pct(base.ttft, 99))} ms |`,
+  );
+}
+for (const [what, why] of failures) lines.push(`failed: ${what}: ${why}`);
+lines.push('', 'New connection per request (identification runs on every request for Raypher):');
+for (const name of ['direct', 'minimal', 'raypher']) lines.push(`  ${name.padEnd(8)} p50 ${f(pct(results[name].newconn, 50))} ms  p99 ${f(pct(results[name].newconn, 99))} ms`);
+const ident = pct(results.raypher.newconn, 50) - pct(results.raypher.c1, 50) - (pct(results.minimal.newconn, 50) - pct(results.minimal.c1, 50));
+lines.push(`  identification cost, cold (per new connection, p50, beyond a plain proxy's new-connection cost): ${f(ident)} ms; cached (kept-alive connection): included in c=1 added p50 above`);
+console.log(lines.join('\n'));
+mkdirSync(join(REPO, 'ops', 'bench', 'results'), { recursive: true });
+writeFileSync(join(REPO, 'ops', 'bench', 'results', 'proxy.json'), JSON.stringify(Object.fromEntries(Object.entries(results).map(([k, r]) => [k, { c1p50: pct(r.c1, 50), c1p99: pct(r.c1, 99), rps: mean(r.rps), c16p99: pct(r.c16, 99), ttftp50: pct(r.ttft, 50), ttftp99: pct(r.ttft, 99) }])), null, 2));
+
+if (values.soak) {
+  const rss = () => Number(/VmRSS:\s+(\d+)/.exec(execFileSync('cat', [`/proc/${targets.raypher.proxyPid}/status`]).toString())[1]) / 1024;
+  const samples = [];
+  const soak = spawn(process.execPath, [join(HERE, 'load.mjs'), `http://127.0.0.1:${targets.raypher.port}/v1/chat/completions`, 'rate', '300', JSON.stringify(targets.raypher.headers)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(soak);
+  let soakOut = '';
+  soak.stdout.on('data', (d) => (soakOut += d));
+  const timer = setInterval(() => samples.push(rss()), 30_000);
+  await new Promise((r) => soak.once('exit', r));
+  clearInterval(timer);
+  console.log(`\nsoak: 300 req/s for 10 min through Raypher: ${soakOut.trim()}; proxy RSS samples (MB, every 30 s): ${samples.map((x) => x.toFixed(1)).join(' ')}`);
+  console.log(`proxy RSS first ${samples[0]?.toFixed(1)} MB, last ${samples.at(-1)?.toFixed(1)} MB, change ${(((samples.at(-1) - samples[0]) / samples[0]) * 100).toFixed(1)} %`);
+}
+process.exit(0);
