@@ -1,7 +1,10 @@
 // The append-only, hash-chained audit ledger: hash = sha256(prev_hash || exact stored body bytes).
 import { createHash } from 'node:crypto';
 import type { EventName } from './event-names.js';
-import type { Db } from './sqlite.js';
+import type { Db, Param } from './sqlite.js';
+
+/** Rows per INSERT statement (4 parameters each, well under SQLite's parameter limit). */
+const ROWS_PER_INSERT = 200;
 
 export const GENESIS_HASH = '0'.repeat(64);
 
@@ -32,12 +35,18 @@ export class AuditLedger {
       let seq = head?.seq ?? 0;
       let prev = head?.hash ?? GENESIS_HASH;
       const ts = new Date().toISOString();
+      const rows: Param[] = [];
       for (const { type, data } of events) {
         seq++;
         const body = JSON.stringify({ seq, ts, type, actor: this.actor, data });
         const hash = chainHash(prev, body);
-        await tx.run('INSERT INTO events (seq, body, prev_hash, hash) VALUES (?, ?, ?, ?)', [seq, body, prev, hash]);
+        rows.push(seq, body, prev, hash);
         prev = hash;
+      }
+      // One multi-row INSERT per chunk: a batch is a handful of statements, not one round trip per row.
+      for (let i = 0; i < rows.length; i += ROWS_PER_INSERT * 4) {
+        const chunk = rows.slice(i, i + ROWS_PER_INSERT * 4);
+        await tx.run(`INSERT INTO events (seq, body, prev_hash, hash) VALUES ${Array(chunk.length / 4).fill('(?, ?, ?, ?)').join(', ')}`, chunk);
       }
       return seq;
     });

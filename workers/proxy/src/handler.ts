@@ -92,6 +92,8 @@ export function createHandler(d: HandlerDeps) {
       res.setHeader('retry-after', String(slot.retryAfterSecs));
       return sendError(res, 429, 'ERR_PROXY_RATE_LIMITED', `more than ${perMinute} requests per minute from this process; retry in ${slot.retryAfterSecs} s`, t0);
     }
+    const cachedKey = d.vault.cached(r.provider.name);
+    if (cachedKey !== undefined) return forward(cachedKey);
     d.vault.key(r.provider.name).then(
       (key) => forward(key),
       (err: unknown) => {

@@ -34,9 +34,12 @@ export function route(providers: readonly Provider[], url: string): Route | null
     const matches = p.prefix === '' ? path === '/v1' || path.startsWith('/v1/') : path === p.prefix || path.startsWith(`${p.prefix}/`);
     if (!matches) continue;
     const rest = path.slice(p.prefix.length) || '/';
-    const params = new URLSearchParams(q === -1 ? '' : url.slice(q + 1));
-    params.delete('key'); // a key never travels in a query string (Gemini's ?key=)
-    const query = params.toString();
+    let query = '';
+    if (q !== -1) {
+      const params = new URLSearchParams(url.slice(q + 1));
+      params.delete('key'); // a key never travels in a query string (Gemini's ?key=)
+      query = params.toString();
+    }
     const base = p.base.pathname.replace(/\/$/, '');
     return { provider: p, upstreamPath: `${base}${rest}${query ? `?${query}` : ''}`, auditPath: path };
   }

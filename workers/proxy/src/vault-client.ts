@@ -12,9 +12,15 @@ export class VaultClient {
 
   constructor(private readonly socketPath: string, private readonly token: string) {}
 
-  async key(provider: string): Promise<string> {
+  /** The cached key, when there is a fresh one: the hot path takes it without a promise. */
+  cached(provider: string): string | undefined {
     const hit = this.cache.get(provider);
-    if (hit && hit.until > Date.now()) return hit.key;
+    return hit && hit.until > Date.now() ? hit.key : undefined;
+  }
+
+  async key(provider: string): Promise<string> {
+    const hit = this.cached(provider);
+    if (hit !== undefined) return hit;
     const peer = await this.connect();
     const { secret } = await peer.call(VaultSocket.unseal, { provider });
     this.cache.set(provider, { key: secret, until: Date.now() + KEY_CACHE_TTL_MS });
