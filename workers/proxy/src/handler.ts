@@ -8,7 +8,8 @@ import { isRaypherError, type ErrorCode } from '@raypher/shared/errors';
 import type { Logger } from '@raypher/shared/logging';
 import type { AllowList, Decision } from './allow-list.js';
 import type { AuditBatcher } from './audit-batch.js';
-import type { Caller, CallerIdentifier } from './identity/index.js';
+import { connectionOf, type Caller } from './identity/index.js';
+import type { IdentifierThread } from './identity/thread.js';
 import { route, type Provider } from './providers.js';
 import { UsageTail } from './usage.js';
 import type { ProxyMetrics } from './metrics.js';
@@ -22,7 +23,7 @@ const DROP_RESPONSE = new Set(['connection', 'keep-alive', 'transfer-encoding', 
 export interface HandlerDeps {
   config(): Config['proxy'];
   providers(): readonly Provider[];
-  identifier: CallerIdentifier;
+  identifier: IdentifierThread;
   allowList: AllowList;
   limiter: RateLimiter;
   vault: VaultClient;
@@ -33,7 +34,8 @@ export interface HandlerDeps {
 }
 
 export function createHandler(d: HandlerDeps) {
-  const identities = new WeakMap<Socket, Caller[] | Error>();
+  /** Per connection: the identification in progress, then its result (a sync fast path once known). */
+  const identities = new WeakMap<Socket, Promise<Caller[] | Error> | Caller[] | Error>();
   const agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
   const applyPool = () => {
     const c = d.config();
@@ -44,29 +46,35 @@ export function createHandler(d: HandlerDeps) {
   };
   applyPool();
 
-  const identify = (socket: Socket): Caller[] | Error => {
-    let ids = identities.get(socket);
-    if (!ids) {
-      const t = performance.now();
-      try {
-        ids = d.identifier.identify(socket);
-      } catch (err) {
-        ids = err as Error;
-      }
+  const identify = (socket: Socket): Promise<Caller[] | Error> | Caller[] | Error => {
+    const known = identities.get(socket);
+    if (known) return known;
+    const t = performance.now();
+    const pending = d.identifier.identify(connectionOf(socket)).then(
+      (callers) => callers,
+      (err: unknown) => err as Error,
+    ).then((ids) => {
       d.metrics.identify.observe((performance.now() - t) / 1000);
       identities.set(socket, ids);
-      d.metrics.connections.inc();
-      socket.once('close', () => d.metrics.connections.dec());
-    }
-    return ids;
+      return ids;
+    });
+    identities.set(socket, pending);
+    d.metrics.connections.inc();
+    socket.once('close', () => d.metrics.connections.dec());
+    return pending;
   };
 
   return function handle(req: IncomingMessage, res: ServerResponse): void {
     const t0 = performance.now();
+    const ids = identify(req.socket);
+    if (ids instanceof Promise) void ids.then((known) => decideAndForward(req, res, t0, known));
+    else decideAndForward(req, res, t0, ids);
+  };
+
+  function decideAndForward(req: IncomingMessage, res: ServerResponse, t0: number, ids: Caller[] | Error): void {
     const requestId = randomUUID();
     res.setHeader('x-raypher-request-id', requestId);
     const r = route(d.providers(), req.url ?? '/');
-    const ids = identify(req.socket);
     const decision: Decision = ids instanceof Error ? { allowed: false, reason: 'no_process', caller: null } : d.allowList.decide(ids);
     const who = decision.caller ? { pid: decision.caller.pid, uid: decision.caller.uid, exe: decision.caller.exePath, exe_hash: decision.caller.exeHash } : {};
     if (!decision.allowed) {
@@ -168,7 +176,7 @@ export function createHandler(d: HandlerDeps) {
       req.on('data', (c: Buffer) => (bytesIn += c.length));
       req.pipe(up);
     }
-  };
+  }
 }
 
 function sendError(res: ServerResponse, status: number, code: ErrorCode, message: string, t0: number, extra: Record<string, unknown> = {}): void {

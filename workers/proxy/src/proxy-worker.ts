@@ -10,6 +10,7 @@ import { AuditBatcher } from './audit-batch.js';
 import { createHandler } from './handler.js';
 import { CallerIdentifier } from './identity/index.js';
 import { isInterpreter } from './identity/interpreter.js';
+import { IdentifierThread } from './identity/thread.js';
 import { providersFrom } from './providers.js';
 import { RateLimiter } from './rate-limit.js';
 import { proxyMetrics } from './metrics.js';
@@ -29,7 +30,8 @@ export const proxyWorker: WorkerModule = {
     const identifier = new CallerIdentifier();
     const vault = new VaultClient(vaultSocket, ctx.vaultToken);
     const stats = { served: 0, blocked: 0, latencyMsTotal: 0 };
-    const handler = createHandler({ config: () => config, providers: () => providers, identifier, allowList, limiter: new RateLimiter(), vault, audit, logger: ctx.logger, stats, metrics: proxyMetrics(ctx.metrics) });
+    const identifierThread = new IdentifierThread();
+    const handler = createHandler({ config: () => config, providers: () => providers, identifier: identifierThread, allowList, limiter: new RateLimiter(), vault, audit, logger: ctx.logger, stats, metrics: proxyMetrics(ctx.metrics) });
 
     const servers: Server[] = [];
     ctx.onListener((info, handle) => {
@@ -75,6 +77,7 @@ export const proxyWorker: WorkerModule = {
     return {
       async stop() {
         await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+        await identifierThread.close();
         vault.close();
         await audit.flush();
         await db.close();

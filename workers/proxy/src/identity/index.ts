@@ -18,16 +18,28 @@ export interface Caller {
   scriptHash: string | null;
 }
 
+export interface Connection {
+  client: { ip: string; port: number };
+  server: { ip: string; port: number };
+}
+
+export function connectionOf(socket: Socket): Connection {
+  return { client: { ip: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 }, server: { ip: socket.localAddress ?? '', port: socket.localPort ?? 0 } };
+}
+
 export class CallerIdentifier {
   private readonly hasher = new FileHasher();
 
   /** All processes holding the client's end of this TCP connection (Linux). */
   identify(socket: Socket): Caller[] {
+    return this.identifyConnection(connectionOf(socket));
+  }
+
+  /** The same, from the connection's addresses (what the identification thread receives). */
+  identifyConnection({ client, server }: Connection): Caller[] {
     if (process.platform !== 'linux') {
       throw new RaypherError('ERR_PROXY_IDENTITY_UNSUPPORTED', `caller identification is implemented for Linux only (this is ${process.platform}); see docs/proxy.md`);
     }
-    const client = { ip: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
-    const server = { ip: socket.localAddress ?? '', port: socket.localPort ?? 0 };
     const owner = findSocketOwner(client, server);
     if (!owner) return [];
     return findHolders(owner.inode, owner.uid).flatMap((h) => {
