@@ -36,15 +36,9 @@ export interface HandlerDeps {
 export function createHandler(d: HandlerDeps) {
   /** Per connection: the identification in progress, then its result (a sync fast path once known). */
   const identities = new WeakMap<Socket, Promise<Caller[] | Error> | Caller[] | Error>();
-  const agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
-  const applyPool = () => {
-    const c = d.config();
-    for (const a of [agents.http, agents.https]) {
-      a.maxFreeSockets = c.pool_max_idle_per_host;
-      (a as unknown as { options: { timeout?: number } }).options.timeout = c.pool_idle_timeout_secs * 1000;
-    }
-  };
-  applyPool();
+  // Pool settings are restart-only keys, so the agents are built once with them.
+  const pool = { keepAlive: true, maxFreeSockets: d.config().pool_max_idle_per_host, timeout: d.config().pool_idle_timeout_secs * 1000 };
+  const agents = { http: new HttpAgent(pool), https: new HttpsAgent(pool) };
 
   const identify = (socket: Socket): Promise<Caller[] | Error> | Caller[] | Error => {
     const known = identities.get(socket);

@@ -26,7 +26,8 @@ export const proxyWorker: WorkerModule = {
     const db = await openRaypherDb(dbPath);
     const allowList = new AllowList(db);
     await allowList.load();
-    const audit = new AuditBatcher(new AuditLedger(db, 'proxy'), ctx.logger);
+    const ledger = new AuditLedger(db, 'proxy');
+    const audit = new AuditBatcher(ledger, ctx.logger);
     const identifier = new CallerIdentifier();
     const vault = new VaultClient(vaultSocket, ctx.vaultToken);
     const stats = { served: 0, blocked: 0, latencyMsTotal: 0 };
@@ -63,14 +64,14 @@ export const proxyWorker: WorkerModule = {
         rate_limit: args.rateLimit,
         added_by: caller ? `uid ${caller.uid} pid ${caller.pid}` : 'unknown',
       });
-      await new AuditLedger(db, 'proxy').append('allow.added', { id: entry.id, exe_path: entry.exe_path, exe_hash: entry.exe_hash, script: entry.script_path, any_script: args.anyScript, inline_code: args.inlineCode, caller });
+      await ledger.append('allow.added', { id: entry.id, exe_path: entry.exe_path, exe_hash: entry.exe_hash, script: entry.script_path, any_script: args.anyScript, inline_code: args.inlineCode, caller });
       return toInfo(entry);
     });
     ctx.handle(ProxyOps['allow.list'], () => ({ entries: allowList.list().map(toInfo) }));
     ctx.handle(ProxyOps['allow.remove'], async ({ caller, args }) => {
       const removed = await allowList.remove(args.id);
       if (!removed) throw new RaypherError('ERR_PROXY_ALLOW_INVALID', `no allow-list entry with id ${args.id}; 'raypherctl allow list' shows them`);
-      await new AuditLedger(db, 'proxy').append('allow.removed', { id: removed.id, exe_path: removed.exe_path, caller });
+      await ledger.append('allow.removed', { id: removed.id, exe_path: removed.exe_path, caller });
       return toInfo(removed);
     });
 

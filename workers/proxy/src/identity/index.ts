@@ -30,12 +30,7 @@ export function connectionOf(socket: Socket): Connection {
 export class CallerIdentifier {
   private readonly hasher = new FileHasher();
 
-  /** All processes holding the client's end of this TCP connection (Linux). */
-  identify(socket: Socket): Caller[] {
-    return this.identifyConnection(connectionOf(socket));
-  }
-
-  /** The same, from the connection's addresses (what the identification thread receives). */
+  /** All processes holding the client's end of this TCP connection (Linux), from its addresses. */
   identifyConnection({ client, server }: Connection): Caller[] {
     if (process.platform !== 'linux') {
       throw new RaypherError('ERR_PROXY_IDENTITY_UNSUPPORTED', `caller identification is implemented for Linux only (this is ${process.platform}); see docs/proxy.md`);
