@@ -65,7 +65,7 @@ async function startRaypher(upstreamPort) {
         ctl(home, ['seal', '--provider', 'openai', '--from-stdin'], KEY);
         ctl(home, ['allow', '--exe-path', process.execPath, '--script', join(HERE, 'load.mjs')]);
         const proxyPid = s.workers.find((w) => w.name === 'proxy').pid;
-        return { port: Number(s.proxyAddress.split(', ')[0].split(':').pop()), home, proxyPid };
+        return { port: Number(s.proxyAddress.split(', ')[0].split(':').pop()), healthPort: Number(s.healthAddress?.split(':').pop()), home, proxyPid };
       }
     } catch {
       /* starting */
@@ -172,10 +172,17 @@ if (values.soak) {
   children.push(soak);
   let soakOut = '';
   soak.stdout.on('data', (d) => (soakOut += d));
-  const timer = setInterval(() => samples.push(rss()), 30_000);
+  // The proxy's V8 heap in use (from /metrics) beside its RSS: a leak raises both, allocator growth only RSS.
+  const heap = async () => Number(/^raypher_proxy_heap_used_bytes (\S+)$/m.exec(await (await fetch(`http://127.0.0.1:${targets.raypher.healthPort}/metrics`)).text())?.[1]) / 1048576;
+  const heaps = [];
+  const timer = setInterval(async () => {
+    samples.push(rss());
+    heaps.push(await heap());
+  }, 30_000);
   await new Promise((r) => soak.once('exit', r));
   clearInterval(timer);
   console.log(`\nsoak: 300 req/s for 10 min through Raypher: ${soakOut.trim()}; proxy RSS samples (MB, every 30 s): ${samples.map((x) => x.toFixed(1)).join(' ')}`);
+  console.log(`proxy V8 heap used (MB, every 30 s): ${heaps.map((x) => x.toFixed(1)).join(' ')}`);
   console.log(`proxy RSS first ${samples[0]?.toFixed(1)} MB, last ${samples.at(-1)?.toFixed(1)} MB, change ${(((samples.at(-1) - samples[0]) / samples[0]) * 100).toFixed(1)} %`);
 }
 process.exit(0);

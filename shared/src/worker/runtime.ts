@@ -1,4 +1,5 @@
 // The worker side of the supervisor link: handshake, ready, heartbeats, stop, metrics, config changes.
+import { getHeapStatistics } from 'node:v8';
 import { Gauge, Registry } from 'prom-client';
 import { parseConfigObject, type Config } from '../config/index.js';
 import { toRaypherError } from '../errors/index.js';
@@ -63,6 +64,16 @@ export async function runWorker(name: WorkerName, module: WorkerModule): Promise
     collect() {
       this.set(maxLagMs / 1000);
       maxLagMs = 0;
+    },
+  });
+
+  // Heap in use, so a rising RSS can be told apart from a leak (the soak benchmark samples it).
+  new Gauge({
+    name: `raypher_${name}_heap_used_bytes`,
+    help: `V8 heap in use by the ${name} worker`,
+    registers: [metrics],
+    collect() {
+      this.set(getHeapStatistics().used_heap_size);
     },
   });
 
