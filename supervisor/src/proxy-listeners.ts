@@ -1,8 +1,10 @@
 // Binds the proxy's listening sockets in the supervisor, so a proxy crash or restart never refuses a
 // connection: the supervisor keeps the bound socket open but never accepts on it; each proxy process
 // listen()s on its copy, and while none runs, new connections wait in the kernel backlog.
+import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import { isIP } from 'node:net';
+import { isAbsolute, resolve } from 'node:path';
 import { RaypherError } from '@raypher/shared/errors';
 import type { Config } from '@raypher/shared/config';
 
@@ -15,7 +17,7 @@ export interface ServerHandle {
 export interface BoundListener {
   address: string;
   port: number;
-  family: 'IPv4' | 'IPv6';
+  family: 'IPv4' | 'IPv6' | 'unix';
   handle: ServerHandle;
 }
 
@@ -34,8 +36,56 @@ function bind(address: string, port: number): BoundListener | number {
 }
 
 function bindError(address: string, port: number, errno: number): RaypherError {
-  const name = errno === -98 ? 'EADDRINUSE' : errno === -13 ? 'EACCES' : `errno ${errno}`;
-  return new RaypherError('ERR_PROXY_BIND', `cannot bind the proxy on ${address.includes(':') ? `[${address}]` : address}:${port}: ${name}; free the port or change [proxy] listen_port`);
+  return new RaypherError('ERR_PROXY_BIND', `cannot bind the proxy on ${address.includes(':') ? `[${address}]` : address}:${port}: ${errnoName(errno)}; free the port or change [proxy] listen_port`);
+}
+
+const errnoName = (errno: number) => (errno === -98 ? 'EADDRINUSE' : errno === -13 ? 'EACCES' : errno === -2 ? 'ENOENT' : `errno ${errno}`);
+
+/**
+ * The optional Unix socket endpoint (callers identified by SO_PEERCRED). Mode 0666: who may use the proxy
+ * is the allow list's decision, and the directory's permissions still apply. A live socket is never taken over.
+ */
+export async function bindUnixListener(configured: string, runDir: string): Promise<BoundListener> {
+  const path = isAbsolute(configured) ? configured : resolve(runDir, configured);
+  await clearStaleSocket(path);
+  const create = (net as unknown as { _createServerHandle: CreateServerHandle })._createServerHandle;
+  const handle = create(path, -1, -1, undefined, 0);
+  if (typeof handle === 'number') {
+    throw new RaypherError('ERR_PROXY_BIND', `cannot bind the proxy's unix socket ${path}: ${errnoName(handle)}; check that its directory exists and is writable, or change [proxy] unix_socket`);
+  }
+  chmodSync(path, 0o666);
+  return { address: path, port: 0, family: 'unix', handle };
+}
+
+async function clearStaleSocket(path: string): Promise<void> {
+  let isSocket: boolean;
+  try {
+    isSocket = lstatSync(path).isSocket();
+  } catch {
+    return; // nothing there
+  }
+  if (!isSocket) throw new RaypherError('ERR_PROXY_BIND', `[proxy] unix_socket ${path} exists and is not a socket; remove it or choose another path`);
+  const live = await new Promise<boolean>((done) => {
+    const probe = net.connect(path);
+    probe.once('connect', () => (probe.destroy(), done(true)));
+    probe.once('error', () => done(false));
+  });
+  if (live) throw new RaypherError('ERR_PROXY_BIND', `[proxy] unix_socket ${path} is in use by another process; stop it or choose another path`);
+  unlinkSync(path);
+}
+
+/** Closes every listener; the unix socket's file goes too, so no stale path is left behind. */
+export function closeListeners(listeners: readonly BoundListener[]): void {
+  for (const l of listeners) {
+    l.handle.close();
+    if (l.family === 'unix') {
+      try {
+        unlinkSync(l.address);
+      } catch {
+        /* already gone */
+      }
+    }
+  }
 }
 
 /**
@@ -56,5 +106,5 @@ export function bindProxyListeners(proxy: Config['proxy']): BoundListener[] {
 }
 
 export function describeListeners(listeners: readonly BoundListener[]): string {
-  return listeners.map((l) => (l.family === 'IPv6' ? `[${l.address}]:${l.port}` : `${l.address}:${l.port}`)).join(', ');
+  return listeners.map((l) => (l.family === 'unix' ? `unix:${l.address}` : l.family === 'IPv6' ? `[${l.address}]:${l.port}` : `${l.address}:${l.port}`)).join(', ');
 }

@@ -15,7 +15,7 @@ import { startControlServer } from './control-server.js';
 import { startHealthServer } from './health-server.js';
 import { lockHome, prepareDirs, type HomeLock } from './home.js';
 import { SupervisorMetrics } from './metrics.js';
-import { bindProxyListeners, describeListeners, type BoundListener } from './proxy-listeners.js';
+import { bindProxyListeners, bindUnixListener, closeListeners, describeListeners, type BoundListener } from './proxy-listeners.js';
 import { buildRoutes } from './routes.js';
 import { ServiceNotifier } from './sd-notify.js';
 import { WorkerManager } from './worker-manager.js';
@@ -77,6 +77,15 @@ export class Supervisor {
       lock.release();
       throw err;
     }
+    if (config.proxy.unix_socket !== '') {
+      try {
+        listeners.push(await bindUnixListener(config.proxy.unix_socket, paths.runDir));
+      } catch (err) {
+        closeListeners(listeners);
+        lock.release();
+        throw err;
+      }
+    }
     const logger = createLogger({
       process: 'supervisor',
       dir: paths.logDir,
@@ -94,7 +103,7 @@ export class Supervisor {
     } catch (err) {
       await db?.close();
       await closeLogger(logger);
-      for (const l of listeners) l.handle.close();
+      closeListeners(listeners);
       lock.release();
       throw err;
     }
@@ -169,7 +178,7 @@ export class Supervisor {
     this.control?.close();
     await this.workers.stopAll(reason);
     this.health?.server.close();
-    for (const l of this.listeners) l.handle.close();
+    closeListeners(this.listeners);
     await this.audit.flush();
     await this.db.close();
     rmSync(this.paths.controlSocket, { force: true });

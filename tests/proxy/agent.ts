@@ -7,7 +7,7 @@ import { run } from '../helpers/daemon.js';
 /**
  * The agent: `node agent.mjs <mode> <url> [n]`; prints one JSON line.
  * mode request: one POST with a dummy token; sse: raw body bytes (base64); abort: read one chunk then abort;
- * loop: n requests back to back, reporting each status or error code.
+ * loop: n requests back to back, reporting each status or error code; unix: one POST to path n over socket url.
  */
 const AGENT = `
 const [mode, url, n] = process.argv.slice(2);
@@ -27,6 +27,19 @@ if (mode === 'request') {
   await reader.read();
   c.abort();
   console.log(JSON.stringify({ status: r.status }));
+} else if (mode === 'unix') {
+  // url is the socket path, n the HTTP path (fetch cannot dial a unix socket)
+  const http = await import('node:http');
+  const r = await new Promise((done, fail) => {
+    const req = http.request({ socketPath: url, path: n, method: 'POST', headers }, (res) => {
+      let body = '';
+      res.on('data', (c) => (body += c));
+      res.on('end', () => done({ status: res.statusCode, body }));
+    });
+    req.on('error', fail);
+    req.end('{}');
+  });
+  console.log(JSON.stringify(r));
 } else if (mode === 'loop') {
   const out = [];
   for (let i = 0; i < Number(n); i++) {

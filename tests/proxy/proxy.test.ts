@@ -1,8 +1,8 @@
 // The proxy end to end: real supervisor, real vault, real agent processes, a real local upstream.
-import { copyFileSync, appendFileSync, chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, appendFileSync, chmodSync, existsSync, mkdtempSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { auditEvents, ctl, Daemon, killAll, makeHome, REPO, run, waitFor } from '../helpers/daemon.js';
+import { auditEvents, ctl, Daemon, killAll, makeHome, pidAlive, REPO, run, waitFor } from '../helpers/daemon.js';
 import { canary, filesContaining, seal } from '../vault/helpers.js';
 import { runAgent, writeAgent } from './agent.js';
 import { SSE_CHUNKS, Upstream } from './upstream.js';
@@ -178,5 +178,31 @@ describe('proxy', () => {
     expect(JSON.parse(bad.body).error.code).toBe('ERR_PROXY_UPSTREAM');
     writeFileSync(join(home, 'unused'), '');
     await d.stop();
+  });
+
+  it('serves the unix socket endpoint, identifying callers by SO_PEERCRED, and clears a stale socket after a crash', async () => {
+    const { home, d, key } = await startProxy({ unix_socket: 'proxy.sock' });
+    const sock = join(home, 'run', 'proxy.sock');
+    expect((await d.status()).proxyAddress.split(', ')).toContain(`unix:${sock}`);
+    expect(statSync(sock).mode & 0o777).toBe(0o666);
+    const agent = writeAgent();
+    await allow(home, ['--exe-path', NODE, '--script', agent]);
+    const ok = (await runAgent(NODE, agent, ['unix', sock, '/v1/chat/completions'])) as { status: number };
+    expect(ok.status).toBe(200);
+    expect(upstream.seen.at(-1)!.headers.authorization === `Bearer ${key}`).toBe(true);
+    const curl = await run('curl', ['-s', '--unix-socket', sock, '-o', '/dev/null', '-w', '%{http_code}', 'http://raypher/v1/models']);
+    expect(curl.stdout).toBe('403');
+    const denied = await waitFor(async () => (await auditEvents(home, 'proxy.denied'))[0], 5000, 'proxy.denied row');
+    expect(denied.data).toMatchObject({ reason: 'not_listed', exe: realpathSync('/usr/bin/curl') });
+
+    // A supervisor killed with -9 leaves its socket file behind; the next start takes it over.
+    const workerPids = (await d.status()).workers.map((w) => w.pid as number);
+    await d.stop('SIGKILL');
+    await waitFor(async () => workerPids.every((p) => !pidAlive(p)) || undefined, 10_000, 'orphaned workers to exit');
+    expect(existsSync(sock)).toBe(true);
+    const again = await Daemon.start(home);
+    expect(((await runAgent(NODE, agent, ['unix', sock, '/v1/models'])) as { status: number }).status).toBe(200);
+    await again.stop();
+    expect(existsSync(sock)).toBe(false);
   });
 });

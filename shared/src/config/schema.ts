@@ -14,6 +14,7 @@ export const CONFIG_SCHEMA = {
     listen_addr: key.string('127.0.0.1', 'Address the LLM proxy listens on. Loopback only unless allow_remote = true.'),
     listen_port: key.int(8888, 'Port the LLM proxy listens on (0 picks a free port).', { min: 0, max: 65535 }),
     allow_remote: key.bool(false, 'Allow a non-loopback listen_addr. Exposes the proxy to the network: leave off.'),
+    unix_socket: key.string('', 'Path of an extra Unix socket endpoint; callers are identified by SO_PEERCRED. Relative paths are under the run directory. Empty: none.'),
     default_upstream: key.string('https://api.openai.com', 'Upstream base URL for OpenAI-compatible /v1/... paths (vault key "openai").'),
     anthropic_upstream: key.string('https://api.anthropic.com', 'Upstream base URL for /anthropic/... paths (vault key "anthropic").'),
     gemini_upstream: key.string('https://generativelanguage.googleapis.com', 'Upstream base URL for /gemini/... paths (vault key "gemini").'),

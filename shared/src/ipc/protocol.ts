@@ -155,5 +155,6 @@ export const WorkerEvents = defineEvents({
   /** Sent by a worker just before it exits because it cannot run. */
   fatal: wireErrorSchema,
   /** Supervisor → proxy worker: a bound listening socket travels with this event as the OS handle. */
-  listener: object({ address: str({ max: 64 }), port: int({ min: 0, max: 65535 }), family: literal('IPv4', 'IPv6') }),
+  /** A listening socket handed to the proxy; for 'unix' the address is the socket's path and port is 0. */
+  listener: object({ address: str({ max: 4096 }), port: int({ min: 0, max: 65535 }), family: literal('IPv4', 'IPv6', 'unix') }),
 });

@@ -7,6 +7,8 @@ import { sendNotifyLinux } from './sd-notify.linux.js';
 
 export type { PeerCred };
 export { sockaddrUn } from './sd-notify.linux.js';
+// Linux only: on other platforms its first lookup throws ERR_NATIVE_UNSUPPORTED from the libc binding.
+export { SockDiag, addressBytes, type SocketOwner, type TcpEndpoint } from './sock-diag.linux.js';
 
 function unsupported(what: string): never {
   // As of 2026-11: Windows (named-pipe client token) and macOS (LOCAL_PEERCRED) are designed but not built.

@@ -1,4 +1,4 @@
-// Lazily bound libc functions through koffi (Node has no API for peer credentials, datagram sockets or flock).
+// Lazily bound libc functions through koffi (Node has no API for peer credentials, datagram or netlink sockets, or flock).
 import koffi from 'koffi';
 import { RaypherError } from '../errors/index.js';
 
@@ -6,6 +6,8 @@ export interface Libc {
   getsockopt(fd: number, level: number, name: number, value: Buffer, length: number[]): number;
   socket(domain: number, type: number, protocol: number): number;
   sendto(fd: number, buf: Buffer, len: number, flags: number, addr: Buffer, addrLen: number): number;
+  send(fd: number, buf: Buffer, len: number, flags: number): number;
+  recv(fd: number, buf: Buffer, len: number, flags: number): number;
   close(fd: number): number;
   flock(fd: number, op: number): number;
   errno(): number;
@@ -24,6 +26,8 @@ export function libc(): Libc {
     getsockopt: lib.func('int getsockopt(int, int, int, _Out_ uint8_t *value, _Inout_ uint32_t *len)'),
     socket: lib.func('int socket(int, int, int)'),
     sendto: lib.func('intptr_t sendto(int, const uint8_t *buf, size_t len, int flags, const uint8_t *addr, uint32_t addrlen)'),
+    send: lib.func('intptr_t send(int, const uint8_t *buf, size_t len, int flags)'),
+    recv: lib.func('intptr_t recv(int, _Out_ uint8_t *buf, size_t len, int flags)'),
     close: lib.func('int close(int)'),
     flock: lib.func('int flock(int, int)'),
     errno: () => koffi.errno(),

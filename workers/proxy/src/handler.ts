@@ -44,7 +44,7 @@ export function createHandler(d: HandlerDeps) {
     const known = identities.get(socket);
     if (known) return known;
     const t = performance.now();
-    const pending = d.identifier.identify(connectionOf(socket)).then(
+    const pending = identifyOnThread(socket).then(
       (callers) => callers,
       (err: unknown) => err as Error,
     ).then((ids) => {
@@ -57,6 +57,8 @@ export function createHandler(d: HandlerDeps) {
     socket.once('close', () => d.metrics.connections.dec());
     return pending;
   };
+
+  const identifyOnThread = async (socket: Socket): Promise<Caller[]> => d.identifier.identify(connectionOf(socket));
 
   return function handle(req: IncomingMessage, res: ServerResponse): void {
     const t0 = performance.now();

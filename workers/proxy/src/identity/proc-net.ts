@@ -1,36 +1,45 @@
-// Finds a TCP connection's owning uid and socket inode in /proc/net/tcp{,6} (Linux).
-// As of 2026-11 this is the only lookup; the design's netlink sock_diag fast path is not built yet.
+// Finds a TCP connection's owning uid and socket inode: netlink sock_diag, with /proc/net/tcp{,6} as the fallback.
 import { readFileSync } from 'node:fs';
+import { addressBytes, SockDiag, type SocketOwner, type TcpEndpoint } from '@raypher/shared/native';
 
-export interface SocketOwner {
-  uid: number;
-  inode: number;
-}
+export type { SocketOwner };
 
 /** /proc/net/tcp stores each 32-bit word of an address in host (little-endian) byte order. */
 export function encodeProcAddress(ip: string, port: number): string {
   const portHex = port.toString(16).toUpperCase().padStart(4, '0');
-  if (!ip.includes(':')) {
-    const hex = ip.split('.').map((o) => Number(o).toString(16).toUpperCase().padStart(2, '0')).reverse().join('');
-    return `${hex}:${portHex}`;
-  }
-  // The [::1] listener is IPv6-only, so no IPv4-mapped addresses reach here.
-  const bytes = Buffer.alloc(16);
-  expandV6(ip).forEach((w, i) => bytes.writeUInt16BE(w, i * 2));
+  const bytes = addressBytes(ip);
+  const words = ip.includes(':') ? 4 : 1; // the [::1] listener is IPv6-only: no IPv4-mapped addresses here
   let out = '';
-  for (let i = 0; i < 16; i += 4) out += bytes.readUInt32LE(i).toString(16).toUpperCase().padStart(8, '0');
+  for (let i = 0; i < words * 4; i += 4) out += bytes.readUInt32LE(i).toString(16).toUpperCase().padStart(8, '0');
   return `${out}:${portHex}`;
 }
 
-function expandV6(ip: string): number[] {
-  const [head, tail] = ip.split('::') as [string, string | undefined];
-  const h = head ? head.split(':').map((x) => parseInt(x, 16)) : [];
-  const t = tail ? tail.split(':').map((x) => parseInt(x, 16)) : [];
-  return [...h, ...Array(8 - h.length - t.length).fill(0), ...t];
+export class SocketOwnerLookup {
+  private readonly diag = new SockDiag();
+  /** Set when netlink failed once (e.g. a kernel without sock_diag): every later lookup reads /proc/net. */
+  private netlinkBroken = false;
+  method: 'netlink' | 'proc' = 'netlink';
+
+  /** The client's end of a loopback connection: its local address is what the proxy sees as remote. */
+  find(client: TcpEndpoint, server: TcpEndpoint): SocketOwner | null {
+    if (!this.netlinkBroken) {
+      try {
+        return this.diag.tcpOwner(client, server);
+      } catch {
+        this.netlinkBroken = true;
+        this.method = 'proc';
+        this.diag.close();
+      }
+    }
+    return findInProcNet(client, server);
+  }
+
+  close(): void {
+    this.diag.close();
+  }
 }
 
-/** The client's end of a loopback connection: its local address is what the proxy sees as remote. */
-export function findSocketOwner(client: { ip: string; port: number }, server: { ip: string; port: number }): SocketOwner | null {
+export function findInProcNet(client: TcpEndpoint, server: TcpEndpoint): SocketOwner | null {
   const local = encodeProcAddress(client.ip, client.port);
   const remote = encodeProcAddress(server.ip, server.port);
   for (const table of client.ip.includes(':') ? ['/proc/net/tcp6', '/proc/net/tcp'] : ['/proc/net/tcp', '/proc/net/tcp6']) {

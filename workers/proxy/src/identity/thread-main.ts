@@ -5,7 +5,7 @@ import { CallerIdentifier, type Connection } from './index.js';
 const identifier = new CallerIdentifier();
 parentPort?.on('message', ({ id, connection }: { id: number; connection: Connection }) => {
   try {
-    parentPort?.postMessage({ id, callers: identifier.identifyConnection(connection) });
+    parentPort?.postMessage({ id, callers: identifier.identify(connection) });
   } catch (err) {
     parentPort?.postMessage({ id, error: { code: (err as { code?: string }).code ?? 'ERR_INTERNAL_UNEXPECTED', message: (err as Error).message } });
   }

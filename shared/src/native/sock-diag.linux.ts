@@ -1,0 +1,107 @@
+// Netlink sock_diag: asks the kernel for one TCP socket's owner uid and inode (no /proc/net/tcp parse).
+import { isIPv4 } from 'node:net';
+import { RaypherError } from '../errors/index.js';
+import { libc } from './libc.js';
+
+const AF_INET = 2;
+const AF_INET6 = 10;
+const AF_NETLINK = 16;
+const SOCK_DGRAM = 2;
+const SOCK_CLOEXEC = 0o2000000;
+const NETLINK_SOCK_DIAG = 4;
+const IPPROTO_TCP = 6;
+const SOCK_DIAG_BY_FAMILY = 20;
+const NLMSG_ERROR = 2;
+const NLM_F_REQUEST = 1;
+const MSG_DONTWAIT = 0x40;
+const NLMSGHDR_BYTES = 16;
+const REQUEST_BYTES = NLMSGHDR_BYTES + 56; // nlmsghdr + inet_diag_req_v2
+/** inet_diag_msg: family, state, timer, retrans (4) + inet_diag_sockid (48) + expires, rqueue, wqueue (12), then uid, inode. */
+const MSG_UID_OFFSET = 64;
+const MSG_INODE_OFFSET = 68;
+
+export interface TcpEndpoint {
+  ip: string;
+  port: number;
+}
+
+export interface SocketOwner {
+  uid: number;
+  inode: number;
+}
+
+/** One netlink socket, reused for every lookup by its owner (one per identification thread). */
+export class SockDiag {
+  private fd = -1;
+  private seq = 0;
+  private readonly reply = Buffer.alloc(8192);
+
+  /** The socket whose local end is `local` and remote end is `remote`; null when the kernel has none. */
+  tcpOwner(local: TcpEndpoint, remote: TcpEndpoint): SocketOwner | null {
+    const c = libc();
+    if (this.fd < 0) {
+      this.fd = c.socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+      if (this.fd < 0) throw new RaypherError('ERR_NATIVE_CALL', `socket(AF_NETLINK, NETLINK_SOCK_DIAG) failed with errno ${c.errno()}`);
+    }
+    const seq = ++this.seq;
+    const req = encodeRequest(local, remote, seq);
+    if (c.send(this.fd, req, req.length, 0) !== req.length) throw new RaypherError('ERR_NATIVE_CALL', `sock_diag send failed with errno ${c.errno()}`);
+    // The kernel answers a netlink request before send() returns, so a non-blocking read never waits.
+    const n = c.recv(this.fd, this.reply, this.reply.length, MSG_DONTWAIT);
+    if (n < NLMSGHDR_BYTES) throw new RaypherError('ERR_NATIVE_CALL', `sock_diag recv failed with errno ${c.errno()}`);
+    return decodeReply(this.reply.subarray(0, n), seq);
+  }
+
+  close(): void {
+    if (this.fd >= 0) libc().close(this.fd);
+    this.fd = -1;
+  }
+}
+
+export function encodeRequest(local: TcpEndpoint, remote: TcpEndpoint, seq: number): Buffer {
+  const b = Buffer.alloc(REQUEST_BYTES);
+  b.writeUInt32LE(REQUEST_BYTES, 0);
+  b.writeUInt16LE(SOCK_DIAG_BY_FAMILY, 4);
+  b.writeUInt16LE(NLM_F_REQUEST, 6);
+  b.writeUInt32LE(seq, 8);
+  const v4 = isIPv4(local.ip);
+  b.writeUInt8(v4 ? AF_INET : AF_INET6, 16);
+  b.writeUInt8(IPPROTO_TCP, 17);
+  b.writeUInt32LE(0xffffffff, 20); // every TCP state
+  b.writeUInt16BE(local.port, 24);
+  b.writeUInt16BE(remote.port, 26);
+  addressBytes(local.ip).copy(b, 28);
+  addressBytes(remote.ip).copy(b, 44);
+  b.writeUInt32LE(0xffffffff, 64); // INET_DIAG_NOCOOKIE
+  b.writeUInt32LE(0xffffffff, 68);
+  return b;
+}
+
+export function decodeReply(reply: Buffer, seq: number): SocketOwner | null {
+  const type = reply.readUInt16LE(4);
+  if (reply.readUInt32LE(8) !== seq) throw new RaypherError('ERR_NATIVE_CALL', 'sock_diag reply out of sequence');
+  if (type === NLMSG_ERROR) {
+    const errno = -reply.readInt32LE(NLMSGHDR_BYTES);
+    if (errno === 2) return null; // ENOENT: no such socket (the client already closed it)
+    throw new RaypherError('ERR_NATIVE_CALL', `sock_diag lookup failed with errno ${errno}`);
+  }
+  if (type !== SOCK_DIAG_BY_FAMILY || reply.length < NLMSGHDR_BYTES + MSG_INODE_OFFSET + 4) {
+    throw new RaypherError('ERR_NATIVE_CALL', `sock_diag sent an unexpected reply (type ${type}, ${reply.length} bytes)`);
+  }
+  return { uid: reply.readUInt32LE(NLMSGHDR_BYTES + MSG_UID_OFFSET), inode: reply.readUInt32LE(NLMSGHDR_BYTES + MSG_INODE_OFFSET) };
+}
+
+/** An address as the kernel's 16-byte sockid field holds it: an IPv4 address fills the first 4 bytes, network order. */
+export function addressBytes(ip: string): Buffer {
+  const out = Buffer.alloc(16);
+  if (isIPv4(ip)) {
+    ip.split('.').forEach((o, i) => out.writeUInt8(Number(o), i));
+    return out;
+  }
+  const [head, tail] = ip.split('::') as [string, string | undefined];
+  const h = head ? head.split(':') : [];
+  const t = tail !== undefined && tail !== '' ? tail.split(':') : [];
+  const words = [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t];
+  words.forEach((w, i) => out.writeUInt16BE(parseInt(w, 16), i * 2));
+  return out;
+}
