@@ -180,6 +180,31 @@ describe('proxy', () => {
     await d.stop();
   });
 
+  it('routes a [[proxy.providers]] entry with its own vault key and auth header template', async () => {
+    const home = makeHome({ proxy: { default_upstream: upstream.url }, vault: { protector: 'host' } });
+    appendFileSync(join(home, 'config.toml'), `\n[[proxy.providers]]\nname = "groq"\nbase_url = "${upstream.url}/groq-api"\npath_prefix = "/groq"\nauth_header = "api-key: Token {key}"\n`);
+    const d = await Daemon.start(home);
+    const key = canary();
+    expect((await seal(home, 'groq', key)).code).toBe(0);
+    const base = `http://${(await d.status()).proxyAddress.split(', ')[0]}`;
+    const agent = writeAgent();
+    await allow(home, ['--exe-path', NODE, '--script', agent]);
+    const ok = (await runAgent(NODE, agent, ['request', `${base}/groq/v1/chat/completions`])) as { status: number };
+    expect(ok.status).toBe(200);
+    const saw = upstream.seen.at(-1)!;
+    expect(saw.url).toBe('/groq-api/v1/chat/completions');
+    expect(saw.headers['api-key'] === `Token ${key}`).toBe(true);
+    expect(saw.headers.authorization).toBeUndefined();
+    expect(saw.headers['x-raypher-token']).toBeUndefined();
+    // No key sealed for the built-in openai route: a clear 503, not a forward without a key.
+    const noKey = (await runAgent(NODE, agent, ['request', `${base}/v1/models`])) as { status: number; body: string };
+    expect([noKey.status, JSON.parse(noKey.body).error.code]).toEqual([503, 'ERR_PROXY_NO_KEY']);
+    const row = await waitFor(async () => (await auditEvents(home, 'proxy.request'))[0], 5000, 'proxy.request row');
+    expect(row.data).toMatchObject({ provider: 'groq', path: '/groq/v1/chat/completions', status: 200 });
+    await d.stop();
+    expect(filesContaining(home, key)).toEqual([]);
+  });
+
   it('serves the unix socket endpoint, identifying callers by SO_PEERCRED, and clears a stale socket after a crash', async () => {
     const { home, d, key } = await startProxy({ unix_socket: 'proxy.sock' });
     const sock = join(home, 'run', 'proxy.sock');

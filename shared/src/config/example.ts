@@ -18,6 +18,11 @@ export function renderExampleConfig(): string {
         .join('; ');
       lines.push(`# ${spec.doc} (${notes})`);
       lines.push(`${k} = ${JSON.stringify(spec.default)}`);
+      if (spec.type === 'tables' && spec.example) {
+        // Array tables must follow the section's plain keys in TOML, so the example is commented out here.
+        lines.push(`# Example: replace ${k} = [] above by tables like these, written after the other [${section}] keys:`, `# [[${section}.${k}]]`);
+        for (const [f, v] of Object.entries(spec.example)) lines.push(`# ${f} = ${JSON.stringify(v)}    # ${spec.fields?.[f]?.doc ?? ''}`);
+      }
     }
     lines.push('');
   }

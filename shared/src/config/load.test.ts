@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { CONFIG_SCHEMA } from './schema.js';
-import { defaultConfig, diffConfig, isLiveKey, parseConfigText } from './load.js';
+import { defaultConfig, diffConfig, isLiveKey, parseAuthHeader, parseConfigText } from './load.js';
 import { renderExampleConfig } from './example.js';
 
 describe('config', () => {
@@ -23,6 +23,37 @@ describe('config', () => {
     ['[proxy\n', /cfg:1:/],
   ])('rejects %j naming the key and what is allowed', (text, message) => {
     expect(() => parseConfigText(text, 'cfg')).toThrow(message);
+  });
+
+  const provider = (fields: Record<string, string>) =>
+    `[[proxy.providers]]\n${Object.entries({ name: 'groq', base_url: 'https://api.groq.com/openai', path_prefix: '/groq', auth_header: 'Authorization: Bearer {key}', ...fields }).map(([k, v]) => `${k} = ${JSON.stringify(v)}`).join('\n')}\n`;
+
+  it('reads [[proxy.providers]] tables, frozen, after the other [proxy] keys', () => {
+    const c = parseConfigText(`[proxy]\nrate_limit = 5\n${provider({})}${provider({ name: 'azure', path_prefix: '/azure/eu', auth_header: 'api-key: {key}' })}`, 'cfg');
+    expect(c.proxy.rate_limit).toBe(5);
+    expect(c.proxy.providers.map((p) => p.name)).toEqual(['groq', 'azure']);
+    expect(Object.isFrozen(c.proxy.providers[0])).toBe(true);
+    expect(parseAuthHeader('api-key: {key}')).toEqual({ header: 'api-key', before: '', after: '' });
+    expect(parseAuthHeader('Authorization: Bearer {key}')).toEqual({ header: 'authorization', before: 'Bearer ', after: '' });
+    expect(isLiveKey('proxy.providers')).toBe(true);
+    expect(diffConfig(c, parseConfigText(`[proxy]\nrate_limit = 5\n${provider({})}${provider({ name: 'azure', path_prefix: '/azure/eu', auth_header: 'api-key: {key}' })}`, 'cfg'))).toEqual([]);
+  });
+
+  it.each([
+    [{ name: 'openai' }, /providers\[0\]\.name = "openai" is taken/],
+    [{ name: 'Bad Name' }, /providers\[0\]\.name = "Bad Name" is not allowed/],
+    [{ path_prefix: '/anthropic' }, /path_prefix = "\/anthropic" is already served/],
+    [{ path_prefix: 'groq/' }, /path_prefix = "groq\/" is not allowed; write it like \/groq/],
+    [{ base_url: 'ftp://x' }, /base_url = "ftp:\/\/x" is not an http\(s\) URL/],
+    [{ auth_header: 'Authorization: Bearer' }, /auth_header = "Authorization: Bearer" is not allowed; write "Header-Name: value" with \{key\}/],
+    [{ colour: 'blue' }, /unknown key proxy\.providers\[0\]\.colour; known keys: name, base_url, path_prefix, auth_header/],
+  ])('rejects the provider %j naming the entry and the fix', (fields, message) => {
+    expect(() => parseConfigText(`[proxy]\n${provider(fields)}`, 'cfg')).toThrow(message);
+  });
+
+  it('rejects a provider with a missing field or written as a plain key', () => {
+    expect(() => parseConfigText('[[proxy.providers]]\nname = "x"\n', 'cfg')).toThrow(/proxy\.providers\[0\] has no base_url; each entry needs name, base_url, path_prefix, auth_header/);
+    expect(() => parseConfigText('[proxy]\nproviders = "groq"\n', 'cfg')).toThrow(/proxy\.providers must be written as \[\[proxy\.providers\]\] tables/);
   });
 
   it('accepts a remote address only with allow_remote', () => {

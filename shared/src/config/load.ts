@@ -75,6 +75,8 @@ function checkValue(name: string, value: unknown, spec: KeySpec<unknown>, source
     case 'enum':
       if (typeof value !== 'string' || !spec.values?.includes(value)) throw bad(`one of ${spec.values?.map((v) => `"${v}"`).join(', ')}`);
       return value;
+    case 'tables':
+      return checkTables(name, value, spec, source);
     case 'int':
     case 'number': {
       const range = `${spec.min ?? '-∞'}..${spec.max ?? '∞'}${spec.unit ? ` (${spec.unit})` : ''}`;
@@ -84,6 +86,27 @@ function checkValue(name: string, value: unknown, spec: KeySpec<unknown>, source
       return value;
     }
   }
+}
+
+function checkTables(name: string, value: unknown, spec: KeySpec<unknown>, source: string): unknown {
+  const fields = spec.fields ?? {};
+  if (!Array.isArray(value)) throw new RaypherError('ERR_CONFIG_INVALID', `${source}: ${name} must be written as [[${name}]] tables`);
+  return Object.freeze(
+    value.map((item: unknown, i) => {
+      const at = `${name}[${i}]`;
+      if (typeof item !== 'object' || item === null || Array.isArray(item)) throw new RaypherError('ERR_CONFIG_INVALID', `${source}: ${at} must be a table`);
+      const table = item as Record<string, unknown>;
+      for (const k of Object.keys(table)) {
+        if (!(k in fields)) throw new RaypherError('ERR_CONFIG_UNKNOWN_KEY', `${source}: unknown key ${at}.${k}; known keys: ${Object.keys(fields).join(', ')}`);
+      }
+      const out: Record<string, unknown> = {};
+      for (const [k, field] of Object.entries(fields)) {
+        if (!(k in table)) throw new RaypherError('ERR_CONFIG_INVALID', `${source}: ${at} has no ${k}; each entry needs ${Object.keys(fields).join(', ')}`);
+        out[k] = checkValue(`${at}.${k}`, table[k], field, source);
+      }
+      return Object.freeze(out);
+    }),
+  );
 }
 
 function checkCrossField(config: Config, source: string): void {
@@ -99,10 +122,47 @@ function checkCrossField(config: Config, source: string): void {
       );
     }
   }
+  checkProviders(config.proxy.providers, source);
   const s = config.supervisor;
   if (s.heartbeat_timeout_ms <= s.heartbeat_interval_ms) {
     throw new RaypherError('ERR_CONFIG_INVALID', `${source}: supervisor.heartbeat_timeout_ms (${s.heartbeat_timeout_ms}) must be greater than supervisor.heartbeat_interval_ms (${s.heartbeat_interval_ms})`);
   }
+}
+
+/** Names, prefixes and header templates that cannot work are boot errors, not 404s at request time. */
+function checkProviders(providers: Config['proxy']['providers'], source: string): void {
+  const names = new Set<string>(BUILTIN_PROVIDERS.map((p) => p.name));
+  const prefixes = new Set<string>(BUILTIN_PROVIDERS.map((p) => p.prefix));
+  providers.forEach((p, i) => {
+    const bad = (key: string, why: string) => new RaypherError('ERR_CONFIG_INVALID', `${source}: proxy.providers[${i}].${key} = ${JSON.stringify((p as Record<string, string>)[key])} ${why}`);
+    if (!/^[a-z0-9][a-z0-9_-]{0,63}$/.test(p.name)) throw bad('name', 'is not allowed; use lowercase letters, digits, - and _ (it is also the vault key name)');
+    if (names.has(p.name)) throw bad('name', `is taken (built in: ${BUILTIN_PROVIDERS.map((b) => b.name).join(', ')}); choose another name`);
+    names.add(p.name);
+    if (!/^(\/[A-Za-z0-9._~-]+)+$/.test(p.path_prefix)) throw bad('path_prefix', 'is not allowed; write it like /groq (a leading slash, no trailing slash)');
+    if (prefixes.has(p.path_prefix)) throw bad('path_prefix', 'is already served by another provider; choose another prefix');
+    prefixes.add(p.path_prefix);
+    let url: URL | null = null;
+    try {
+      url = new URL(p.base_url);
+    } catch {
+      /* reported below */
+    }
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.search || url.username) throw bad('base_url', 'is not an http(s) URL without query or credentials');
+    if (!parseAuthHeader(p.auth_header)) throw bad('auth_header', 'is not allowed; write "Header-Name: value" with {key} in the value, e.g. "x-api-key: {key}"');
+  });
+}
+
+/** The built-in routes: their names and prefixes are reserved for [[proxy.providers]]. */
+export const BUILTIN_PROVIDERS = [
+  { name: 'anthropic', prefix: '/anthropic' },
+  { name: 'gemini', prefix: '/gemini' },
+  { name: 'openai', prefix: '/v1' },
+] as const;
+
+/** "Authorization: Bearer {key}" → header name (lowercase) and the text around {key}. */
+export function parseAuthHeader(template: string): { header: string; before: string; after: string } | null {
+  const m = /^([A-Za-z0-9-]+):\s*([^{}\r\n]*)\{key\}([^{}\r\n]*)$/.exec(template);
+  return m ? { header: (m[1] as string).toLowerCase(), before: m[2] as string, after: m[3] as string } : null;
 }
 
 export function isLoopback(addr: string): boolean {
@@ -115,7 +175,7 @@ export function diffConfig(a: Config, b: Config): string[] {
   for (const section of Object.keys(CONFIG_SCHEMA) as Array<keyof Config>) {
     const x = a[section] as Record<string, unknown>;
     const y = b[section] as Record<string, unknown>;
-    for (const k of Object.keys(x)) if (x[k] !== y[k]) changed.push(`${section}.${k}`);
+    for (const k of Object.keys(x)) if (JSON.stringify(x[k]) !== JSON.stringify(y[k])) changed.push(`${section}.${k}`);
   }
   return changed;
 }

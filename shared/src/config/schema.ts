@@ -18,6 +18,17 @@ export const CONFIG_SCHEMA = {
     default_upstream: key.string('https://api.openai.com', 'Upstream base URL for OpenAI-compatible /v1/... paths (vault key "openai").'),
     anthropic_upstream: key.string('https://api.anthropic.com', 'Upstream base URL for /anthropic/... paths (vault key "anthropic").'),
     gemini_upstream: key.string('https://generativelanguage.googleapis.com', 'Upstream base URL for /gemini/... paths (vault key "gemini").'),
+    providers: key.tables(
+      {
+        name: key.string('', 'Provider name; also the vault key name (raypherctl seal --provider NAME).'),
+        base_url: key.string('', 'Upstream base URL (http or https); its path is kept in front of the forwarded path.'),
+        path_prefix: key.string('', 'Path prefix served by this provider, removed before forwarding, e.g. /groq.'),
+        auth_header: key.string('', 'Header carrying the key, with {key} where it goes, e.g. "Authorization: Bearer {key}".'),
+      },
+      'More providers, each a [[proxy.providers]] table with name, base_url, path_prefix and auth_header.',
+      { name: 'groq', base_url: 'https://api.groq.com/openai', path_prefix: '/groq', auth_header: 'Authorization: Bearer {key}' },
+      LIVE,
+    ),
     on_deny: key.enum(['reject', 'drop'] as const, 'reject', 'What a denied caller gets: reject = 403 JSON with a code; drop = the connection is closed.', LIVE),
     upstream_timeout_ms: key.int(120_000, 'Time for the upstream to send response headers before 504.', { min: 100, max: 3_600_000, unit: 'ms', live: true }),
     rate_limit: key.int(100, 'Requests per minute allowed per caller identity.', { min: 1, max: 1_000_000, unit: 'requests/minute', live: true }),

@@ -1,5 +1,5 @@
 // Builders for config key specs: type, default, bounds, unit, whether it can change live, and its doc line.
-export type KeyType = 'string' | 'int' | 'number' | 'bool' | 'enum';
+export type KeyType = 'string' | 'int' | 'number' | 'bool' | 'enum' | 'tables';
 
 export interface KeySpec<T> {
   readonly type: KeyType;
@@ -11,6 +11,10 @@ export interface KeySpec<T> {
   readonly min?: number;
   readonly max?: number;
   readonly values?: readonly string[];
+  /** For 'tables' (a TOML array of tables, [[section.key]]): each table's fields; all are required. */
+  readonly fields?: Readonly<Record<string, KeySpec<unknown>>>;
+  /** For 'tables': an example entry, shown commented out in the example config. */
+  readonly example?: Readonly<Record<string, unknown>>;
 }
 
 interface Opts {
@@ -25,6 +29,15 @@ export const key = {
   int: (def: number, doc: string, o: Opts = {}): KeySpec<number> => ({ type: 'int', default: def, doc, live: o.live ?? false, unit: o.unit, min: o.min, max: o.max }),
   number: (def: number, doc: string, o: Opts = {}): KeySpec<number> => ({ type: 'number', default: def, doc, live: o.live ?? false, unit: o.unit, min: o.min, max: o.max }),
   bool: (def: boolean, doc: string, o: Opts = {}): KeySpec<boolean> => ({ type: 'bool', default: def, doc, live: o.live ?? false }),
+  /** An array of tables whose fields are all string keys, e.g. [[proxy.providers]]. Defaults to none. */
+  tables: <const F extends Record<string, KeySpec<string>>>(fields: F, doc: string, example: { [K in keyof F]: string }, o: Opts = {}): KeySpec<ReadonlyArray<{ readonly [K in keyof F]: string }>> => ({
+    type: 'tables',
+    default: [],
+    doc,
+    fields,
+    example,
+    live: o.live ?? false,
+  }),
   enum: <const V extends readonly string[]>(values: V, def: V[number], doc: string, o: Opts = {}): KeySpec<V[number]> => ({
     type: 'enum',
     default: def,
