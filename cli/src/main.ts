@@ -13,6 +13,7 @@ import { logsCommand } from './commands/logs.js';
 import { statusCommand } from './commands/status.js';
 import { versionCommand } from './commands/version.js';
 import { workerCommand } from './commands/workers.js';
+import { panicEngageCommand, panicReleaseCommand, panicStatusCommand } from './commands/panic.js';
 import { allowAddCommand, allowListCommand, allowRemoveCommand, type AllowArgs } from './commands/allow.js';
 import { sealCommand, secretsCommand, secretsRmCommand, unsealCommand, vaultInitCommand, vaultRecoverCommand, vaultRotateCommand, vaultStatusCommand } from './commands/vault.js';
 import { cliPaths, EXIT, exitCodeFor, type CliContext } from './context.js';
@@ -118,6 +119,16 @@ await yargs(hideBin(process.argv))
       if (!a.exePath) throw new RaypherError('ERR_CLI_INPUT', 'give --exe-path PATH, or use allow list / allow rm ID');
       return allowAddCommand(ctx, a);
     }),
+  )
+  .command(
+    'panic',
+    'Engage panic mode: the proxy answers 503 to everyone and drops its keys (panic [--reason R]); panic release; panic status',
+    (y) =>
+      y
+        .command('release', 'Leave panic mode', {}, action((ctx) => panicReleaseCommand(ctx)))
+        .command('status', 'Whether panic mode is engaged, since when and by whom', {}, action((ctx) => panicStatusCommand(ctx)))
+        .option('reason', { type: 'string', describe: 'Why, for the audit log' }),
+    action((ctx, a: GlobalArgs & { reason?: string }) => panicEngageCommand(ctx, a.reason)),
   )
   .command('vault', 'Vault status, key rotation and recovery', (y) =>
     y

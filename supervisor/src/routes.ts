@@ -42,7 +42,7 @@ export function buildRoutes(api: SupervisorApi): RouteTable {
   };
 }
 
-/** Vault and allow-list methods pass straight through to the owning worker with the caller attached. */
+/** Vault, allow-list and panic methods pass straight through to the owning worker with the caller attached. */
 function forwardedRoutes(workers: WorkerManager) {
   const to =
     (worker: WorkerName) =>
@@ -55,6 +55,9 @@ function forwardedRoutes(workers: WorkerManager) {
     'allow.add': proxy(ProxyOps['allow.add']),
     'allow.list': proxy(ProxyOps['allow.list']),
     'allow.remove': proxy(ProxyOps['allow.remove']),
+    'panic.engage': proxy(ProxyOps['panic.engage']),
+    'panic.release': proxy(ProxyOps['panic.release']),
+    'panic.status': proxy(ProxyOps['panic.status']),
     'vault.seal': forward(VaultOps['vault.seal']),
     'vault.unseal': forward(VaultOps['vault.unseal']),
     'vault.list': forward(VaultOps['vault.list']),

@@ -205,6 +205,43 @@ describe('proxy', () => {
     expect(filesContaining(home, key)).toEqual([]);
   });
 
+  it('panic: cuts streams in flight, answers 503 to everyone across a proxy restart, and releases', async () => {
+    const { home, d, base } = await startProxy();
+    const agent = writeAgent();
+    await allow(home, ['--exe-path', NODE, '--script', agent]);
+    expect(((await runAgent(NODE, agent, ['request', `${base}/v1/models`])) as { status: number }).status).toBe(200);
+    const stream = runAgent(NODE, agent, ['sse', `${base}/v1/stream/forever`]).then(() => 'completed', (err: Error) => err.message);
+    await waitFor(async () => upstream.seen.some((s) => s.url === '/v1/stream/forever') || undefined, 5000, 'stream to start');
+
+    const engaged = await ctl(home, ['panic', '--reason', 'suspected key leak', '--json']);
+    expect(engaged.code).toBe(0);
+    expect(JSON.parse(engaged.stdout)).toMatchObject({ engaged: true, reason: 'suspected key leak' });
+    expect(await stream).toMatch(/^agent failed \(1\).*terminated/s);
+    await waitFor(async () => upstream.foreverClosed || undefined, 5000, 'upstream stream aborted');
+
+    const seen = upstream.seen.length;
+    const refused = (await runAgent(NODE, agent, ['request', `${base}/v1/models`])) as { status: number; body: string };
+    expect([refused.status, JSON.parse(refused.body).error.code]).toEqual([503, 'ERR_PROXY_PANIC']);
+    expect((await run('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', `${base}/v1/models`])).stdout).toBe('503');
+    expect((await d.status()).panic).toMatchObject({ engaged: true, reason: 'suspected key leak' });
+
+    expect((await ctl(home, ['restart', 'proxy'])).code).toBe(0);
+    await d.waitForAllRunning();
+    expect(((await runAgent(NODE, agent, ['request', `${base}/v1/models`])) as { status: number }).status).toBe(503);
+    expect(upstream.seen.length).toBe(seen);
+
+    const released = await ctl(home, ['panic', 'release']);
+    expect(released.stdout).toMatch(/panic released/);
+    expect(((await runAgent(NODE, agent, ['request', `${base}/v1/models`])) as { status: number }).status).toBe(200);
+    expect((await ctl(home, ['panic', 'status'])).stdout).toMatch(/^panic off \(released .* by uid 0 pid \d+\)/);
+
+    const engagedRow = (await auditEvents(home, 'panic.engaged'))[0];
+    expect(engagedRow?.data).toMatchObject({ reason: 'suspected key leak', by: expect.stringMatching(/^uid 0 pid \d+$/) });
+    expect(await auditEvents(home, 'panic.released')).toHaveLength(1);
+    await waitFor(async () => (await auditEvents(home, 'proxy.denied')).filter((e) => e.data.reason === 'panic').length >= 3 || undefined, 5000, 'panic denials audited');
+    await d.stop();
+  });
+
   it('serves the unix socket endpoint, identifying callers by SO_PEERCRED, and clears a stale socket after a crash', async () => {
     const { home, d, key } = await startProxy({ unix_socket: 'proxy.sock' });
     const sock = join(home, 'run', 'proxy.sock');

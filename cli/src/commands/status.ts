@@ -18,6 +18,7 @@ export function renderStatus(s: StatusResult, color: boolean): string {
     ['Uptime', duration(s.daemon.uptimeSecs)],
     ['Version', `${s.daemon.version} (pid ${s.daemon.pid}, ${s.daemon.mode} mode)`],
     ['Proxy', s.proxyAddress],
+    ['Panic', s.panic === null ? 'n/a' : s.panic.engaged ? p.red(`ENGAGED since ${s.panic.changedAt}${s.panic.reason ? ` (${s.panic.reason})` : ''}`) : 'off'],
     ['Health', s.healthAddress ? `http://${s.healthAddress}/health` : 'disabled'],
     ['Sealed keys', count('sealed_keys')],
     ['Allow list', count('allow_list')],

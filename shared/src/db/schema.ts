@@ -45,4 +45,16 @@ export const RAYPHER_DB_MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    sql: `
+      CREATE TABLE panic (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        engaged INTEGER NOT NULL,
+        reason TEXT,
+        changed_at TEXT NOT NULL,
+        changed_by TEXT NOT NULL
+      );
+    `,
+  },
 ];

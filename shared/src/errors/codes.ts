@@ -42,6 +42,7 @@ export const ERROR_CODES = {
   ERR_PROXY_CALLER_DENIED: 'The calling process is not on the allow list (or its binary or script changed).',
   ERR_PROXY_RATE_LIMITED: 'The caller exceeded its request rate.',
   ERR_PROXY_UNKNOWN_ROUTE: 'The request path matches no configured provider.',
+  ERR_PROXY_PANIC: 'Panic mode is engaged: the proxy refuses every request until an operator releases it.',
   ERR_PROXY_NO_KEY: 'No key is sealed for the provider the request is for.',
   ERR_PROXY_UPSTREAM: 'The upstream provider could not be reached or failed mid-request.',
   ERR_PROXY_UPSTREAM_TIMEOUT: 'The upstream provider did not answer in time.',

@@ -1,7 +1,7 @@
 // The one declaration of Raypher's IPC surface: version, envelopes, methods, events and access levels.
 import { defineEvents, defineMethods } from './define.js';
 import { array, int, literal, nullable, num, object, optional, record, str, unknownValue, bool, empty, type Infer } from './schema.js';
-import { PROXY_CONTROL_SPECS, VAULT_CONTROL_SPECS, forwardedSpecs } from './vault-protocol.js';
+import { PROXY_CONTROL_SPECS, VAULT_CONTROL_SPECS, forwardedSpecs, panicState } from './vault-protocol.js';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -85,6 +85,8 @@ export const statusResult = object({
   proxyAddress: str(),
   healthAddress: nullable(str()),
   counts: record(nullable(int())),
+  /** Null when the proxy could not be asked. */
+  panic: nullable(panicState),
   workers: array(workerStatus),
 });
 export type StatusResult = Infer<typeof statusResult>;
@@ -154,7 +156,6 @@ export const WorkerEvents = defineEvents({
   configChanged: object({ config: unknownValue() }),
   /** Sent by a worker just before it exits because it cannot run. */
   fatal: wireErrorSchema,
-  /** Supervisor → proxy worker: a bound listening socket travels with this event as the OS handle. */
-  /** A listening socket handed to the proxy; for 'unix' the address is the socket's path and port is 0. */
+  /** Supervisor → proxy worker: a bound listening socket travels with this event as the OS handle; for 'unix' the address is its path. */
   listener: object({ address: str({ max: 4096 }), port: int({ min: 0, max: 65535 }), family: literal('IPv4', 'IPv6', 'unix') }),
 });

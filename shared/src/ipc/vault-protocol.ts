@@ -82,6 +82,10 @@ export const allowEntry = object({
 });
 export type AllowEntryInfo = Infer<typeof allowEntry>;
 
+/** Panic mode: while engaged the proxy answers 503 to everyone and holds no provider key. */
+export const panicState = object({ engaged: bool(), reason: nullable(str()), changedAt: nullable(str()), changedBy: nullable(str()) });
+export type PanicState = Infer<typeof panicState>;
+
 export const PROXY_CONTROL_SPECS = {
   'allow.add': {
     access: 'admin',
@@ -98,4 +102,8 @@ export const PROXY_CONTROL_SPECS = {
   },
   'allow.list': { access: 'read', params: empty(), result: object({ entries: array(allowEntry) }) },
   'allow.remove': { access: 'admin', params: object({ id: int({ min: 1 }) }), result: allowEntry },
+  // As of 2026-11 the proxy owns the panic switch (it is what panic locks); the scanner issue adds the terminator.
+  'panic.engage': { access: 'admin', params: object({ reason: nullable(str({ max: 512 })) }), result: panicState },
+  'panic.release': { access: 'admin', params: empty(), result: panicState },
+  'panic.status': { access: 'read', params: empty(), result: panicState },
 } as const satisfies MethodSpecs;

@@ -1,6 +1,6 @@
 // The proxy's hot path: identify (once per connection), decide, rate-limit, inject the key, stream both ways.
 import { randomUUID } from 'node:crypto';
-import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Socket } from 'node:net';
 import type { Config } from '@raypher/shared/config';
@@ -10,6 +10,7 @@ import type { AllowList, Decision } from './allow-list.js';
 import type { AuditBatcher } from './audit-batch.js';
 import { connectionOf, type Caller } from './identity/index.js';
 import type { IdentifierThread } from './identity/thread.js';
+import type { PanicSwitch } from './panic.js';
 import { route, type Provider } from './providers.js';
 import { UsageTail } from './usage.js';
 import type { ProxyMetrics } from './metrics.js';
@@ -25,6 +26,7 @@ export interface HandlerDeps {
   providers(): readonly Provider[];
   identifier: IdentifierThread;
   allowList: AllowList;
+  panic: PanicSwitch;
   limiter: RateLimiter;
   vault: VaultClient;
   audit: AuditBatcher;
@@ -33,12 +35,19 @@ export interface HandlerDeps {
   metrics: ProxyMetrics;
 }
 
-export function createHandler(d: HandlerDeps) {
+export interface ProxyHandler {
+  handle(req: IncomingMessage, res: ServerResponse): void;
+  /** Aborts every upstream request in flight (panic): clients get 503, or a cut stream once headers went out. */
+  abortInFlight(): void;
+}
+
+export function createHandler(d: HandlerDeps): ProxyHandler {
   /** Per connection: the identification in progress, then its result (a sync fast path once known). */
   const identities = new WeakMap<Socket, Promise<Caller[] | Error> | Caller[] | Error>();
   // Pool settings are restart-only keys, so the agents are built once with them.
   const pool = { keepAlive: true, maxFreeSockets: d.config().pool_max_idle_per_host, timeout: d.config().pool_idle_timeout_secs * 1000 };
   const agents = { http: new HttpAgent(pool), https: new HttpsAgent(pool) };
+  const inFlight = new Set<ClientRequest>();
 
   const identify = (socket: Socket): Promise<Caller[] | Error> | Caller[] | Error => {
     const known = identities.get(socket);
@@ -60,12 +69,25 @@ export function createHandler(d: HandlerDeps) {
 
   const identifyOnThread = async (socket: Socket): Promise<Caller[]> => d.identifier.identify(connectionOf(socket));
 
-  return function handle(req: IncomingMessage, res: ServerResponse): void {
-    const t0 = performance.now();
-    const ids = identify(req.socket);
-    if (ids instanceof Promise) void ids.then((known) => decideAndForward(req, res, t0, known));
-    else decideAndForward(req, res, t0, ids);
+  return {
+    handle(req: IncomingMessage, res: ServerResponse): void {
+      const t0 = performance.now();
+      const ids = identify(req.socket);
+      if (ids instanceof Promise) void ids.then((known) => decideAndForward(req, res, t0, known));
+      else decideAndForward(req, res, t0, ids);
+    },
+    abortInFlight(): void {
+      for (const up of inFlight) up.destroy(Object.assign(new Error('panic engaged'), { code: 'PANIC' }));
+      inFlight.clear();
+    },
   };
+
+  function refuseInPanic(req: IncomingMessage, res: ServerResponse, t0: number, requestId: string, who: Record<string, unknown>): void {
+    d.stats.blocked++;
+    d.metrics.denied.inc({ reason: 'panic' });
+    d.audit.add('proxy.denied', { request_id: requestId, reason: 'panic', method: req.method, path: pathOnly(req.url), ...who });
+    sendError(res, 503, 'ERR_PROXY_PANIC', PANIC_MESSAGE, t0);
+  }
 
   function decideAndForward(req: IncomingMessage, res: ServerResponse, t0: number, ids: Caller[] | Error): void {
     const requestId = randomUUID();
@@ -73,6 +95,7 @@ export function createHandler(d: HandlerDeps) {
     const r = route(d.providers(), req.url ?? '/');
     const decision: Decision = ids instanceof Error ? { allowed: false, reason: 'no_process', caller: null } : d.allowList.decide(ids);
     const who = decision.caller ? { pid: decision.caller.pid, uid: decision.caller.uid, exe: decision.caller.exePath, exe_hash: decision.caller.exeHash } : {};
+    if (d.panic.engaged) return refuseInPanic(req, res, t0, requestId, who);
     if (!decision.allowed) {
       d.stats.blocked++;
       d.metrics.denied.inc({ reason: decision.reason });
@@ -108,6 +131,7 @@ export function createHandler(d: HandlerDeps) {
     );
 
     function forward(key: string): void {
+      if (d.panic.engaged) return refuseInPanic(req, res, t0, requestId, who); // engaged while the key was fetched
       const route_ = r as NonNullable<typeof r>;
       const base = route_.provider.base;
       const headers: Record<string, string | string[]> = {};
@@ -129,6 +153,8 @@ export function createHandler(d: HandlerDeps) {
         agent: secure ? agents.https : agents.http,
         timeout: d.config().upstream_timeout_ms,
       });
+      inFlight.add(up);
+      up.once('close', () => inFlight.delete(up));
       up.on('timeout', () => up.destroy(Object.assign(new Error('upstream timeout'), { code: 'UPSTREAM_TIMEOUT' })));
       d.metrics.overhead.observe(overheadBefore / 1000);
       up.on('response', (ur: IncomingMessage) => {
@@ -159,6 +185,7 @@ export function createHandler(d: HandlerDeps) {
           return;
         }
         d.limiter.refund(limitKey, perMinute);
+        if (err.code === 'PANIC') return refuseInPanic(req, res, t0, requestId, who);
         const timeout = err.code === 'UPSTREAM_TIMEOUT';
         sendError(res, timeout ? 504 : 502, timeout ? 'ERR_PROXY_UPSTREAM_TIMEOUT' : 'ERR_PROXY_UPSTREAM', `${route_.provider.name} upstream ${timeout ? 'did not answer in time' : `failed: ${err.code ?? err.message}`}`, t0);
       });
@@ -174,6 +201,8 @@ export function createHandler(d: HandlerDeps) {
     }
   }
 }
+
+const PANIC_MESSAGE = "panic mode is engaged: Raypher refuses every request; an operator releases it with 'raypherctl panic release'";
 
 function sendError(res: ServerResponse, status: number, code: ErrorCode, message: string, t0: number, extra: Record<string, unknown> = {}): void {
   if (res.headersSent) return void res.destroy();

@@ -11,6 +11,7 @@ import { createHandler } from './handler.js';
 import { CallerIdentifier } from './identity/index.js';
 import { isInterpreter } from './identity/interpreter.js';
 import { IdentifierThread } from './identity/thread.js';
+import { PanicSwitch } from './panic.js';
 import { providersFrom } from './providers.js';
 import { RateLimiter } from './rate-limit.js';
 import { proxyMetrics } from './metrics.js';
@@ -32,15 +33,23 @@ export const proxyWorker: WorkerModule = {
     const vault = new VaultClient(vaultSocket, ctx.vaultToken);
     const stats = { served: 0, blocked: 0, latencyMsTotal: 0 };
     const identifierThread = new IdentifierThread();
-    const handler = createHandler({ config: () => config, providers: () => providers, identifier: identifierThread, allowList, limiter: new RateLimiter(), vault, audit, logger: ctx.logger, stats, metrics: proxyMetrics(ctx.metrics) });
+    // Engaging panic drops every cached key and cuts the requests in flight.
+    const panic = new PanicSwitch(db, ledger, () => {
+      vault.invalidate(null);
+      handler.abortInFlight();
+    });
+    await panic.load();
+    if (panic.engaged) ctx.logger.warn('panic mode is engaged: every request gets 503', { ...panic.status() });
+    const handler = createHandler({ config: () => config, providers: () => providers, identifier: identifierThread, allowList, panic, limiter: new RateLimiter(), vault, audit, logger: ctx.logger, stats, metrics: proxyMetrics(ctx.metrics) });
 
     const servers: Server[] = [];
     ctx.onListener((info, handle) => {
-      const server = createServer({ keepAliveTimeout: 65_000 }, handler);
+      const server = createServer({ keepAliveTimeout: 65_000 }, handler.handle);
       server.listen(handle as Parameters<Server['listen']>[0], () => ctx.logger.info('proxy listening', { ...info }));
       servers.push(server);
     });
 
+    const by = (caller: { uid: number; pid: number } | null) => (caller ? `uid ${caller.uid} pid ${caller.pid}` : 'unknown');
     ctx.handle(ProxyOps['allow.add'], async ({ caller, args }) => {
       let exePath: string;
       try {
@@ -62,7 +71,7 @@ export const proxyWorker: WorkerModule = {
         any_script: args.anyScript ? 1 : 0,
         inline_code: args.inlineCode ? 1 : 0,
         rate_limit: args.rateLimit,
-        added_by: caller ? `uid ${caller.uid} pid ${caller.pid}` : 'unknown',
+        added_by: by(caller),
       });
       await ledger.append('allow.added', { id: entry.id, exe_path: entry.exe_path, exe_hash: entry.exe_hash, script: entry.script_path, any_script: args.anyScript, inline_code: args.inlineCode, caller });
       return toInfo(entry);
@@ -74,6 +83,10 @@ export const proxyWorker: WorkerModule = {
       await ledger.append('allow.removed', { id: removed.id, exe_path: removed.exe_path, caller });
       return toInfo(removed);
     });
+
+    ctx.handle(ProxyOps['panic.engage'], ({ caller, args }) => panic.engage(args.reason, by(caller)));
+    ctx.handle(ProxyOps['panic.release'], ({ caller }) => panic.release(by(caller)));
+    ctx.handle(ProxyOps['panic.status'], () => panic.status());
 
     return {
       async stop() {
@@ -93,6 +106,7 @@ export const proxyWorker: WorkerModule = {
           requests_blocked: stats.blocked,
           avg_latency_ms: stats.served ? Math.round((stats.latencyMsTotal / stats.served) * 1000) / 1000 : null,
           allow_list_entries: allowList.list().length,
+          panic: panic.engaged,
         },
       }),
     };
