@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { statSync, rmSync } from 'node:fs';
 import type { Server } from 'node:net';
 import type { Server as HttpServer } from 'node:http';
-import { diffConfig, isLiveKey, loadConfigFile, parseConfigObject, workerEnvironment, type Config, type RaypherEnv } from '@raypher/shared/config';
+import { diffConfig, isLiveKey, isLoopback, loadConfigFile, parseConfigObject, workerEnvironment, type Config, type RaypherEnv } from '@raypher/shared/config';
 import { openRaypherDb, type Db } from '@raypher/shared/db';
 import type { StatusResult } from '@raypher/shared/ipc';
 import { closeLogger, createLogger, type Logger } from '@raypher/shared/logging';
@@ -153,6 +153,10 @@ export class Supervisor {
         metrics: () => this.metrics.render(),
         metricsContentType: this.metrics.contentType,
       });
+    }
+    for (const section of ['proxy', 'health'] as const) {
+      const addr = this.config[section].listen_addr;
+      if (!isLoopback(addr)) this.logger.warn(`${section} listens on ${addr}, reachable from the network (${section}.allow_remote = true)`, { section, address: addr });
     }
     this.logger.info('supervisor starting', { pid: process.pid, mode: this.paths.mode, home: this.paths.home, health: this.health?.address, proxy: describeListeners(this.listeners), bundleDir });
     this.workers.startAll();

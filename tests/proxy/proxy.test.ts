@@ -18,14 +18,14 @@ afterEach(async () => {
 
 const NODE = process.execPath;
 
-async function startProxy(extra: Record<string, string | number> = {}) {
+async function startProxy(extra: Record<string, string | number | boolean> = {}) {
   const home = makeHome({ proxy: { default_upstream: upstream.url, anthropic_upstream: `${upstream.url}/anthropic-api`, ...extra }, vault: { protector: 'host' } });
   const d = await Daemon.start(home);
   const key = canary();
   expect((await seal(home, 'openai', key)).code).toBe(0);
   expect((await seal(home, 'anthropic', key)).code).toBe(0);
   const addresses = (await d.status()).proxyAddress.split(', ');
-  const v4 = addresses.find((a) => a.startsWith('127.0.0.1:')) as string;
+  const v4 = addresses.find((a) => a.startsWith('127.0.0.1:')) ?? (addresses[0] as string);
   return { home, d, key, base: `http://${v4}`, v6: addresses.find((a) => a.startsWith('[::1]')) };
 }
 
@@ -203,6 +203,24 @@ describe('proxy', () => {
     expect(row.data).toMatchObject({ provider: 'groq', path: '/groq/v1/chat/completions', status: 200 });
     await d.stop();
     expect(filesContaining(home, key)).toEqual([]);
+  });
+
+  it('on_deny = "drop" closes a denied connection without an answer, and still audits it', async () => {
+    const { home, d, base } = await startProxy({ on_deny: 'drop' });
+    const curl = await run('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', `${base}/v1/models`]);
+    expect([curl.code, curl.stdout]).toEqual([52, '000']); // curl 52: empty reply from server
+    const row = await waitFor(async () => (await auditEvents(home, 'proxy.denied'))[0], 5000, 'proxy.denied row');
+    expect(row.data).toMatchObject({ reason: 'not_listed', path: '/v1/models' });
+    await d.stop();
+  });
+
+  it('listens on a non-loopback address only with allow_remote, and warns that it does', async () => {
+    const { home, d, base } = await startProxy({ listen_addr: '0.0.0.0', allow_remote: true });
+    expect((await d.status()).proxyAddress).toMatch(/^0\.0\.0\.0:\d+$/);
+    const port = base.split(':').pop();
+    expect((await run('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', `http://127.0.0.1:${port}/v1/models`])).stdout).toBe('403');
+    expect((await ctl(home, ['logs', 'supervisor', '-n', '200'])).stdout).toMatch(/proxy listens on 0\.0\.0\.0, reachable from the network/);
+    await d.stop();
   });
 
   it('panic: cuts streams in flight, answers 503 to everyone across a proxy restart, and releases', async () => {
