@@ -44,6 +44,7 @@ describe('proxy', () => {
     expect(Number(ok.headers['x-raypher-overhead-ms'])).toBeGreaterThanOrEqual(0);
     const saw = upstream.seen.at(-1)!;
     expect(saw.url).toBe('/v1/chat/completions?x=1');
+    expect(saw.body).toBe(JSON.stringify({ model: 'm', messages: [] })); // the body streams through unchanged
     expect(saw.headers.authorization === `Bearer ${key}`).toBe(true);
     expect(saw.headers['x-raypher-token']).toBeUndefined();
     expect(JSON.stringify(saw.headers)).not.toContain('dummy-from-agent');
@@ -69,7 +70,7 @@ describe('proxy', () => {
 
     await waitFor(async () => (await auditEvents(home, 'proxy.denied')).length >= 3, 5000, 'denied rows');
     const requests = await auditEvents(home, 'proxy.request');
-    expect(requests[0]?.data).toMatchObject({ provider: 'openai', method: 'POST', path: '/v1/chat/completions', status: 200, exe: NODE, script: agent, uid: 0 });
+    expect(requests[0]?.data).toMatchObject({ provider: 'openai', method: 'POST', path: '/v1/chat/completions', status: 200, exe: NODE, script: agent, uid: 0, bytes_in: 27, bytes_out: expect.any(Number) });
     const reasons = (await auditEvents(home, 'proxy.denied')).map((e) => e.data.reason);
     expect(reasons).toEqual(expect.arrayContaining(['script_not_allowed', 'inline_code', 'not_listed']));
     expect((await d.status()).counts.allow_list).toBe(1);

@@ -184,5 +184,9 @@ if (values.soak) {
   console.log(`\nsoak: 300 req/s for 10 min through Raypher: ${soakOut.trim()}; proxy RSS samples (MB, every 30 s): ${samples.map((x) => x.toFixed(1)).join(' ')}`);
   console.log(`proxy V8 heap used (MB, every 30 s): ${heaps.map((x) => x.toFixed(1)).join(' ')}`);
   console.log(`proxy RSS first ${samples[0]?.toFixed(1)} MB, last ${samples.at(-1)?.toFixed(1)} MB, change ${(((samples.at(-1) - samples[0]) / samples[0]) * 100).toFixed(1)} %`);
+  // After 2 minutes of warm-up (JIT, pools, V8 heap sizing): the band RSS moves in, as a share of its low.
+  const warm = samples.slice(4);
+  const lo = Math.min(...warm);
+  console.log(`proxy RSS from minute 2 to the end: ${lo.toFixed(1)}–${Math.max(...warm).toFixed(1)} MB (band ${(((Math.max(...warm) - lo) / lo) * 100).toFixed(1)} %)`);
 }
 process.exit(0);

@@ -33,7 +33,6 @@ export const CONFIG_SCHEMA = {
     upstream_timeout_ms: key.int(120_000, 'Time for the upstream to send response headers before 504.', { min: 100, max: 3_600_000, unit: 'ms', live: true }),
     rate_limit: key.int(100, 'Requests per minute allowed per caller identity.', { min: 1, max: 1_000_000, unit: 'requests/minute', live: true }),
     pool_idle_timeout_secs: key.int(90, 'How long an idle upstream connection is kept.', { min: 1, max: 3600, unit: 's' }),
-    pool_max_idle_per_host: key.int(64, 'Idle upstream connections kept per host; keep it above the number of concurrent requests, or connections churn.', { min: 0, max: 1024 }),
   },
   watchtower: {
     scan_interval_secs: key.int(2, 'Seconds between scanner passes.', { min: 1, max: 3600, unit: 's', live: true }),

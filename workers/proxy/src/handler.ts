@@ -1,7 +1,6 @@
 // The proxy's hot path: identify (once per connection), decide, rate-limit, inject the key, stream both ways.
 import { randomUUID } from 'node:crypto';
-import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Config } from '@raypher/shared/config';
 import { isRaypherError, type ErrorCode } from '@raypher/shared/errors';
@@ -15,10 +14,11 @@ import { route, type Provider } from './providers.js';
 import { UsageTail } from './usage.js';
 import type { ProxyMetrics } from './metrics.js';
 import type { RateLimiter } from './rate-limit.js';
+import type { Abort, Upstreams } from './upstream.js';
 import type { VaultClient } from './vault-client.js';
 
 /** Client headers that never go upstream: credentials (ours are injected) and hop-by-hop headers. */
-const DROP_REQUEST = new Set(['authorization', 'x-api-key', 'x-goog-api-key', 'x-raypher-token', 'host', 'connection', 'keep-alive', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'upgrade']);
+const DROP_REQUEST = new Set(['authorization', 'x-api-key', 'x-goog-api-key', 'x-raypher-token', 'host', 'connection', 'keep-alive', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'upgrade', 'transfer-encoding', 'expect']);
 const DROP_RESPONSE = new Set(['connection', 'keep-alive', 'transfer-encoding', 'trailer', 'upgrade', 'proxy-authenticate']);
 
 export interface HandlerDeps {
@@ -29,6 +29,7 @@ export interface HandlerDeps {
   panic: PanicSwitch;
   limiter: RateLimiter;
   vault: VaultClient;
+  upstreams: Upstreams;
   audit: AuditBatcher;
   logger: Logger;
   stats: { served: number; blocked: number; latencyMsTotal: number };
@@ -44,10 +45,7 @@ export interface ProxyHandler {
 export function createHandler(d: HandlerDeps): ProxyHandler {
   /** Per connection: the identification in progress, then its result (a sync fast path once known). */
   const identities = new WeakMap<Socket, Promise<Caller[] | Error> | Caller[] | Error>();
-  // Pool settings are restart-only keys, so the agents are built once with them.
-  const pool = { keepAlive: true, maxFreeSockets: d.config().pool_max_idle_per_host, timeout: d.config().pool_idle_timeout_secs * 1000 };
-  const agents = { http: new HttpAgent(pool), https: new HttpsAgent(pool) };
-  const inFlight = new Set<ClientRequest>();
+  const inFlight = new Set<Abort>();
 
   const identify = (socket: Socket): Promise<Caller[] | Error> | Caller[] | Error => {
     const known = identities.get(socket);
@@ -77,7 +75,7 @@ export function createHandler(d: HandlerDeps): ProxyHandler {
       else decideAndForward(req, res, t0, ids);
     },
     abortInFlight(): void {
-      for (const up of inFlight) up.destroy(Object.assign(new Error('panic engaged'), { code: 'PANIC' }));
+      for (const abort of inFlight) abort(Object.assign(new Error('panic engaged'), { code: 'PANIC' }));
       inFlight.clear();
     },
   };
@@ -133,73 +131,74 @@ export function createHandler(d: HandlerDeps): ProxyHandler {
     function forward(key: string): void {
       if (d.panic.engaged) return refuseInPanic(req, res, t0, requestId, who); // engaged while the key was fetched
       const route_ = r as NonNullable<typeof r>;
-      const base = route_.provider.base;
       const headers: Record<string, string | string[]> = {};
       for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !DROP_REQUEST.has(k)) headers[k] = v;
-      headers.host = base.host;
       headers[route_.provider.authHeader] = route_.provider.authValue(key);
-      const secure = base.protocol === 'https:';
       const upstreamStart = performance.now();
       const overheadBefore = upstreamStart - t0;
       let bytesOut = 0;
       let bytesIn = 0;
-      const up = (secure ? httpsRequest : httpRequest)({
-        protocol: base.protocol,
-        hostname: base.hostname,
-        port: base.port || (secure ? 443 : 80),
-        method: req.method,
-        path: route_.upstreamPath,
-        headers,
-        agent: secure ? agents.https : agents.http,
-        timeout: d.config().upstream_timeout_ms,
-      });
-      inFlight.add(up);
-      up.once('close', () => inFlight.delete(up));
-      up.on('timeout', () => up.destroy(Object.assign(new Error('upstream timeout'), { code: 'UPSTREAM_TIMEOUT' })));
+      let status = 0;
+      const usage = new UsageTail();
       d.metrics.overhead.observe(overheadBefore / 1000);
-      up.on('response', (ur: IncomingMessage) => {
-        up.setTimeout(0);
-        d.metrics.upstream.observe((performance.now() - upstreamStart) / 1000);
-        const out: Record<string, string | string[]> = {};
-        for (const [k, v] of Object.entries(ur.headers as IncomingHttpHeaders)) if (v !== undefined && !DROP_RESPONSE.has(k)) out[k] = v;
-        out['x-raypher-request-id'] = requestId;
-        out['x-raypher-overhead-ms'] = overheadBefore.toFixed(3); // time inside Raypher before the upstream request
-        res.writeHead(ur.statusCode ?? 502, out);
-        const usage = new UsageTail();
-        ur.on('data', (c: Buffer) => {
-          bytesOut += c.length;
-          usage.push(c);
-        });
-        ur.pipe(res);
-        ur.on('end', () => {
-          const latency = performance.now() - t0;
-          d.stats.served++;
-          d.metrics.requests.inc({ provider: route_.provider.name, status: String(ur.statusCode) });
-          d.stats.latencyMsTotal += latency;
-          d.audit.add('proxy.request', { request_id: requestId, provider: route_.provider.name, method: req.method, path: route_.auditPath, status: ur.statusCode, latency_ms: round(latency), overhead_ms: round(overheadBefore), bytes_in: bytesIn, bytes_out: bytesOut, usage: usage.usage(), ...who, script: scriptOf(decision.caller as Caller) });
-        });
-      });
-      up.on('error', (err: NodeJS.ErrnoException) => {
-        if (res.headersSent) {
-          res.destroy(err);
-          return;
-        }
-        d.limiter.refund(limitKey, perMinute);
-        if (err.code === 'PANIC') return refuseInPanic(req, res, t0, requestId, who);
-        const timeout = err.code === 'UPSTREAM_TIMEOUT';
-        sendError(res, timeout ? 504 : 502, timeout ? 'ERR_PROXY_UPSTREAM_TIMEOUT' : 'ERR_PROXY_UPSTREAM', `${route_.provider.name} upstream ${timeout ? 'did not answer in time' : `failed: ${err.code ?? err.message}`}`, t0);
-      });
+      const abort = d.upstreams.send(
+        { base: route_.provider.base, path: route_.upstreamPath, method: req.method ?? 'GET', headers, body: hasBody(req) ? counted(req, (n) => (bytesIn += n)) : null, headersTimeoutMs: d.config().upstream_timeout_ms },
+        res,
+        {
+          onHeaders(code, upHeaders) {
+            status = code;
+            d.metrics.upstream.observe((performance.now() - upstreamStart) / 1000);
+            const out: Record<string, string | string[]> = {};
+            for (const [k, v] of Object.entries(upHeaders)) if (v !== undefined && !DROP_RESPONSE.has(k)) out[k] = v;
+            out['x-raypher-request-id'] = requestId;
+            out['x-raypher-overhead-ms'] = overheadBefore.toFixed(3); // time inside Raypher before the upstream request
+            res.writeHead(code, out);
+          },
+          onChunk(chunk) {
+            bytesOut += chunk.length;
+            usage.push(chunk);
+          },
+          onEnd() {
+            inFlight.delete(abort);
+            const latency = performance.now() - t0;
+            d.stats.served++;
+            d.metrics.requests.inc({ provider: route_.provider.name, status: String(status) });
+            d.stats.latencyMsTotal += latency;
+            d.audit.add('proxy.request', { request_id: requestId, provider: route_.provider.name, method: req.method, path: route_.auditPath, status, latency_ms: round(latency), overhead_ms: round(overheadBefore), bytes_in: bytesIn, bytes_out: bytesOut, usage: usage.usage(), ...who, script: scriptOf(decision.caller as Caller) });
+          },
+          onError(err, timeout) {
+            inFlight.delete(abort);
+            if (res.headersSent) return void res.destroy(err);
+            d.limiter.refund(limitKey, perMinute);
+            if (err.code === 'PANIC') return refuseInPanic(req, res, t0, requestId, who);
+            sendError(res, timeout ? 504 : 502, timeout ? 'ERR_PROXY_UPSTREAM_TIMEOUT' : 'ERR_PROXY_UPSTREAM', `${route_.provider.name} upstream ${timeout ? 'did not answer in time' : `failed: ${err.code ?? err.message}`}`, t0);
+          },
+        },
+      );
+      inFlight.add(abort);
       // A client that goes away aborts the upstream request and frees its rate-limit slot.
       res.on('close', () => {
         if (!res.writableFinished) {
           if (!res.headersSent) d.limiter.refund(limitKey, perMinute);
-          up.destroy();
+          abort(Object.assign(new Error('client went away'), { code: 'CLIENT_GONE' }));
         }
       });
-      req.on('data', (c: Buffer) => (bytesIn += c.length));
-      req.pipe(up);
     }
   }
+}
+
+/** The client's body as undici reads it, counted on the way (a 'data' listener would drain it before undici reads). */
+async function* counted(body: IncomingMessage, onBytes: (n: number) => void): AsyncGenerator<Buffer> {
+  for await (const chunk of body) {
+    onBytes((chunk as Buffer).length);
+    yield chunk as Buffer;
+  }
+}
+
+/** A request body exists when the client announced one; GETs without it go upstream without a body. */
+function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
 const PANIC_MESSAGE = "panic mode is engaged: Raypher refuses every request; an operator releases it with 'raypherctl panic release'";

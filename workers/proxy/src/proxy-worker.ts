@@ -8,13 +8,14 @@ import type { WorkerModule } from '@raypher/shared/worker';
 import { AllowList, type AllowEntry } from './allow-list.js';
 import { AuditBatcher } from './audit-batch.js';
 import { createHandler } from './handler.js';
-import { CallerIdentifier } from './identity/index.js';
+import { FileHasher } from './identity/file-hash.js';
 import { isInterpreter } from './identity/interpreter.js';
 import { IdentifierThread } from './identity/thread.js';
 import { PanicSwitch } from './panic.js';
 import { providersFrom } from './providers.js';
 import { RateLimiter } from './rate-limit.js';
 import { proxyMetrics } from './metrics.js';
+import { Upstreams } from './upstream.js';
 import { VaultClient } from './vault-client.js';
 
 export const proxyWorker: WorkerModule = {
@@ -29,7 +30,7 @@ export const proxyWorker: WorkerModule = {
     await allowList.load();
     const ledger = new AuditLedger(db, 'proxy');
     const audit = new AuditBatcher(ledger, ctx.logger);
-    const identifier = new CallerIdentifier();
+    const hasher = new FileHasher(); // for allow add; callers are hashed in the identification thread
     const vault = new VaultClient(vaultSocket, ctx.vaultToken);
     const stats = { served: 0, blocked: 0, latencyMsTotal: 0 };
     const identifierThread = new IdentifierThread();
@@ -40,7 +41,9 @@ export const proxyWorker: WorkerModule = {
     });
     await panic.load();
     if (panic.engaged) ctx.logger.warn('panic mode is engaged: every request gets 503', { ...panic.status() });
-    const handler = createHandler({ config: () => config, providers: () => providers, identifier: identifierThread, allowList, panic, limiter: new RateLimiter(), vault, audit, logger: ctx.logger, stats, metrics: proxyMetrics(ctx.metrics) });
+    // Pool settings are restart-only keys, so the pools are built once with them.
+    const upstreams = new Upstreams(config.pool_idle_timeout_secs * 1000);
+    const handler = createHandler({ config: () => config, providers: () => providers, identifier: identifierThread, allowList, panic, limiter: new RateLimiter(), vault, upstreams, audit, logger: ctx.logger, stats, metrics: proxyMetrics(ctx.metrics) });
 
     const servers: Server[] = [];
     ctx.onListener((info, handle) => {
@@ -63,11 +66,11 @@ export const proxyWorker: WorkerModule = {
       }
       const entry = await allowList.add({
         exe_path: exePath,
-        exe_hash: identifier.hashFile(exePath),
+        exe_hash: hasher.hash(exePath),
         friendly_name: args.name,
         uid: args.uid,
         script_path: script,
-        script_hash: script ? identifier.hashFile(script) : null,
+        script_hash: script ? hasher.hash(script) : null,
         any_script: args.anyScript ? 1 : 0,
         inline_code: args.inlineCode ? 1 : 0,
         rate_limit: args.rateLimit,
@@ -92,6 +95,7 @@ export const proxyWorker: WorkerModule = {
       async stop() {
         await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
         await identifierThread.close();
+        await upstreams.close();
         vault.close();
         await audit.flush();
         await db.close();

@@ -1,12 +1,9 @@
-// Who is on the other end of a proxy connection: every process holding the socket (TCP) or the SO_PEERCRED peer (unix), with exe and script hashes.
-import { readlinkSync } from 'node:fs';
+// Who is on the other end of a proxy connection: the interface, and the platform implementation chosen at run time.
 import type { Socket } from 'node:net';
 import { RaypherError } from '@raypher/shared/errors';
 import { peerCred } from '@raypher/shared/native';
-import { FileHasher } from './file-hash.js';
-import { findHolders, startTimeOf, type Holder } from './holders.js';
-import { runningCode, type RunningCode } from './interpreter.js';
-import { SocketOwnerLookup } from './proc-net.js';
+import type { RunningCode } from './interpreter.js';
+import { LinuxIdentifier } from './linux.js';
 
 export interface Caller {
   pid: number;
@@ -32,42 +29,17 @@ export function connectionOf(socket: Socket): Connection {
   return { kind: 'tcp', client: { ip: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 }, server: { ip: socket.localAddress ?? '', port: socket.localPort ?? 0 } };
 }
 
-export class CallerIdentifier {
-  private readonly hasher = new FileHasher();
-  private readonly owners = new SocketOwnerLookup();
-
+export interface CallerIdentifier {
   /** Every process holding the client's end of the connection, with what each one runs. */
-  identify(connection: Connection): Caller[] {
-    if (process.platform !== 'linux') {
-      throw new RaypherError('ERR_PROXY_IDENTITY_UNSUPPORTED', `caller identification is implemented for Linux only (this is ${process.platform}); see docs/proxy.md`);
-    }
-    if (connection.kind === 'unix') return this.describe({ pid: connection.pid, startTime: startTimeOf(connection.pid) }, connection.uid);
-    const owner = this.owners.find(connection.client, connection.server);
-    if (!owner) return [];
-    return findHolders(owner.inode, owner.uid).flatMap((h) => this.describe(h, owner.uid));
-  }
+  identify(connection: Connection): Caller[];
+}
 
-  private describe(h: Holder, uid: number): Caller[] {
-    try {
-      const exePath = readlinkSync(`/proc/${h.pid}/exe`).replace(/ \(deleted\)$/, '');
-      const exeHash = this.hasher.hash(`/proc/${h.pid}/exe`);
-      const code = runningCode(h.pid, exePath);
-      const scriptHash = code.kind === 'script' ? this.hashOrNull(code.path) : null;
-      return [{ pid: h.pid, startTime: h.startTime, uid, exePath, exeHash, code, scriptHash }];
-    } catch {
-      return []; // exited while we looked
-    }
-  }
-
-  hashFile(path: string): string {
-    return this.hasher.hash(path);
-  }
-
-  private hashOrNull(path: string): string | null {
-    try {
-      return this.hasher.hash(path);
-    } catch {
-      return null;
-    }
-  }
+/** As of 2026-11 only Linux is built; Windows (GetExtendedTcpTable) and macOS (libproc) refuse every caller. */
+export function createIdentifier(platform: NodeJS.Platform = process.platform): CallerIdentifier {
+  if (platform === 'linux') return new LinuxIdentifier();
+  return {
+    identify() {
+      throw new RaypherError('ERR_PROXY_IDENTITY_UNSUPPORTED', `caller identification is implemented for Linux only (this is ${platform}); see docs/proxy.md`);
+    },
+  };
 }

@@ -1,8 +1,8 @@
 // Entry of the identification thread: the /proc scan and file hashing run here, off the proxy's event loop.
 import { parentPort } from 'node:worker_threads';
-import { CallerIdentifier, type Connection } from './index.js';
+import { createIdentifier, type Connection } from './index.js';
 
-const identifier = new CallerIdentifier();
+const identifier = createIdentifier();
 parentPort?.on('message', ({ id, connection }: { id: number; connection: Connection }) => {
   try {
     parentPort?.postMessage({ id, callers: identifier.identify(connection) });
