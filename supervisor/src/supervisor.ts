@@ -70,21 +70,14 @@ export class Supervisor {
     if (missing.length > 0) throw new RaypherError('ERR_WORKER_START_FAILED', `worker bundle ${bundleDir} is incomplete: ${missing.join('; ')}`);
     prepareDirs(paths, uid, socketGid);
     const lock = lockHome(paths.lockFile, process.pid);
-    let listeners: BoundListener[];
+    const listeners: BoundListener[] = [];
     try {
-      listeners = bindProxyListeners(config.proxy);
+      listeners.push(...bindProxyListeners(config.proxy));
+      if (config.proxy.unix_socket !== '') listeners.push(await bindUnixListener(config.proxy.unix_socket, paths.runDir));
     } catch (err) {
+      closeListeners(listeners);
       lock.release();
       throw err;
-    }
-    if (config.proxy.unix_socket !== '') {
-      try {
-        listeners.push(await bindUnixListener(config.proxy.unix_socket, paths.runDir));
-      } catch (err) {
-        closeListeners(listeners);
-        lock.release();
-        throw err;
-      }
     }
     const logger = createLogger({
       process: 'supervisor',

@@ -15,6 +15,7 @@ const NLMSG_ERROR = 2;
 const NLM_F_REQUEST = 1;
 const MSG_DONTWAIT = 0x40;
 const NLMSGHDR_BYTES = 16;
+const MAX_STALE_REPLIES = 4;
 const REQUEST_BYTES = NLMSGHDR_BYTES + 56; // nlmsghdr + inet_diag_req_v2
 /** inet_diag_msg: family, state, timer, retrans (4) + inet_diag_sockid (48) + expires, rqueue, wqueue (12), then uid, inode. */
 const MSG_UID_OFFSET = 64;
@@ -47,9 +48,13 @@ export class SockDiag {
     const req = encodeRequest(local, remote, seq);
     if (c.send(this.fd, req, req.length, 0) !== req.length) throw new RaypherError('ERR_NATIVE_CALL', `sock_diag send failed with errno ${c.errno()}`);
     // The kernel answers a netlink request before send() returns, so a non-blocking read never waits.
-    const n = c.recv(this.fd, this.reply, this.reply.length, MSG_DONTWAIT);
-    if (n < NLMSGHDR_BYTES) throw new RaypherError('ERR_NATIVE_CALL', `sock_diag recv failed with errno ${c.errno()}`);
-    return decodeReply(this.reply.subarray(0, n), seq);
+    // A reply to an earlier lookup that failed halfway may still be queued: skip it.
+    for (let stale = 0; stale < MAX_STALE_REPLIES; stale++) {
+      const n = c.recv(this.fd, this.reply, this.reply.length, MSG_DONTWAIT);
+      if (n < NLMSGHDR_BYTES) throw new RaypherError('ERR_NATIVE_CALL', `sock_diag recv failed with errno ${c.errno()}`);
+      if (this.reply.readUInt32LE(8) === seq) return decodeReply(this.reply.subarray(0, n), seq);
+    }
+    throw new RaypherError('ERR_NATIVE_CALL', 'sock_diag replies out of sequence');
   }
 
   close(): void {

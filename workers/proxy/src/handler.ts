@@ -47,6 +47,9 @@ export function createHandler(d: HandlerDeps): ProxyHandler {
   const identities = new WeakMap<Socket, Promise<Caller[] | Error> | Caller[] | Error>();
   const inFlight = new Set<Abort>();
 
+  // async, so a failure to read the socket's peer (connectionOf) becomes a rejection like any other.
+  const identifyOnThread = async (socket: Socket): Promise<Caller[]> => d.identifier.identify(connectionOf(socket));
+
   const identify = (socket: Socket): Promise<Caller[] | Error> | Caller[] | Error => {
     const known = identities.get(socket);
     if (known) return known;
@@ -64,8 +67,6 @@ export function createHandler(d: HandlerDeps): ProxyHandler {
     socket.once('close', () => d.metrics.connections.dec());
     return pending;
   };
-
-  const identifyOnThread = async (socket: Socket): Promise<Caller[]> => d.identifier.identify(connectionOf(socket));
 
   return {
     handle(req: IncomingMessage, res: ServerResponse): void {
@@ -168,6 +169,7 @@ export function createHandler(d: HandlerDeps): ProxyHandler {
           },
           onError(err, timeout) {
             inFlight.delete(abort);
+            if (err.code === 'CLIENT_GONE') return; // nobody to answer; the 'close' handler refunded the slot
             if (res.headersSent) return void res.destroy(err);
             d.limiter.refund(limitKey, perMinute);
             if (err.code === 'PANIC') return refuseInPanic(req, res, t0, requestId, who);

@@ -11,8 +11,7 @@ interface PanicRow {
 }
 
 export class PanicSwitch {
-  /** The hot path reads this field; it is only changed after the row is committed. */
-  engaged = false;
+  /** Changed only after the row is committed. */
   private state: PanicState = { engaged: false, reason: null, changedAt: null, changedBy: null };
 
   constructor(
@@ -24,6 +23,11 @@ export class PanicSwitch {
   async load(): Promise<void> {
     const row = await this.db.get<PanicRow>('SELECT engaged, reason, changed_at, changed_by FROM panic WHERE id = 1');
     if (row) this.apply(row);
+  }
+
+  /** Read on the hot path. */
+  get engaged(): boolean {
+    return this.state.engaged;
   }
 
   status(): PanicState {
@@ -50,7 +54,6 @@ export class PanicSwitch {
   }
 
   private apply(row: PanicRow): void {
-    this.engaged = row.engaged === 1;
-    this.state = { engaged: this.engaged, reason: row.reason, changedAt: row.changed_at, changedBy: row.changed_by };
+    this.state = { engaged: row.engaged === 1, reason: row.reason, changedAt: row.changed_at, changedBy: row.changed_by };
   }
 }
