@@ -7,7 +7,7 @@ import { run } from '../helpers/daemon.js';
 /**
  * The agent: `node agent.mjs <mode> <url> [n]`; prints one JSON line.
  * mode request: one POST with a dummy token; sse: raw body bytes (base64); abort: read one chunk then abort;
- * loop: n requests back to back, reporting each status or error code; unix: one POST to path n over socket url.
+ * loop: n requests back to back, reporting each status or error code; unix: one POST to path n over socket url; chunked: one POST with a chunked body.
  */
 const AGENT = `
 const [mode, url, n] = process.argv.slice(2);
@@ -38,6 +38,19 @@ if (mode === 'request') {
     });
     req.on('error', fail);
     req.end('{}');
+  });
+  console.log(JSON.stringify(r));
+} else if (mode === 'chunked') {
+  // a body without content-length, in two writes: sent chunked
+  const http = await import('node:http');
+  const r = await new Promise((done, fail) => {
+    const req = http.request(url, { method: 'POST', headers }, (res) => {
+      res.resume();
+      res.on('end', () => done({ status: res.statusCode }));
+    });
+    req.on('error', fail);
+    req.write('{"model":');
+    setTimeout(() => req.end('"m","messages":[]}'), 20);
   });
   console.log(JSON.stringify(r));
 } else if (mode === 'loop') {

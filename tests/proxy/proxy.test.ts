@@ -45,6 +45,8 @@ describe('proxy', () => {
     const saw = upstream.seen.at(-1)!;
     expect(saw.url).toBe('/v1/chat/completions?x=1');
     expect(saw.body).toBe(JSON.stringify({ model: 'm', messages: [] })); // the body streams through unchanged
+    expect(((await runAgent(NODE, agent, ['chunked', `${base}/v1/chat/completions`])) as { status: number }).status).toBe(200);
+    expect([upstream.seen.at(-1)!.body, upstream.seen.at(-1)!.headers['transfer-encoding']]).toEqual(['{"model":"m","messages":[]}', 'chunked']);
     expect(saw.headers.authorization === `Bearer ${key}`).toBe(true);
     expect(saw.headers['x-raypher-token']).toBeUndefined();
     expect(JSON.stringify(saw.headers)).not.toContain('dummy-from-agent');
@@ -70,6 +72,7 @@ describe('proxy', () => {
 
     await waitFor(async () => (await auditEvents(home, 'proxy.denied')).length >= 3, 5000, 'denied rows');
     const requests = await auditEvents(home, 'proxy.request');
+    expect(requests[1]?.data).toMatchObject({ bytes_in: 27 });
     expect(requests[0]?.data).toMatchObject({ provider: 'openai', method: 'POST', path: '/v1/chat/completions', status: 200, exe: NODE, script: agent, uid: 0, bytes_in: 27, bytes_out: expect.any(Number) });
     const reasons = (await auditEvents(home, 'proxy.denied')).map((e) => e.data.reason);
     expect(reasons).toEqual(expect.arrayContaining(['script_not_allowed', 'inline_code', 'not_listed']));

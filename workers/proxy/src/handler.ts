@@ -143,7 +143,7 @@ export function createHandler(d: HandlerDeps): ProxyHandler {
       const usage = new UsageTail();
       d.metrics.overhead.observe(overheadBefore / 1000);
       const abort = d.upstreams.send(
-        { base: route_.provider.base, path: route_.upstreamPath, method: req.method ?? 'GET', headers, body: hasBody(req) ? counted(req, (n) => (bytesIn += n)) : null, headersTimeoutMs: d.config().upstream_timeout_ms },
+        { base: route_.provider.base, path: route_.upstreamPath, method: req.method ?? 'GET', headers, body: requestBody(req, (n) => (bytesIn += n)), headersTimeoutMs: d.config().upstream_timeout_ms },
         res,
         {
           onHeaders(code, upHeaders) {
@@ -189,18 +189,24 @@ export function createHandler(d: HandlerDeps): ProxyHandler {
   }
 }
 
-/** The client's body as undici reads it, counted on the way (a 'data' listener would drain it before undici reads). */
+/**
+ * The client's body for undici, or null when it announced none. With a content-length (what SDKs send) the
+ * request streams as is and undici enforces that length; a chunked body is counted on the way through an
+ * async iterable, since a 'data' listener would drain it before undici reads.
+ */
+function requestBody(req: IncomingMessage, onBytes: (n: number) => void): IncomingMessage | AsyncIterable<Buffer> | null {
+  const length = req.headers['content-length'];
+  if (req.headers['transfer-encoding'] !== undefined) return counted(req, onBytes);
+  if (length === undefined || length === '0') return null;
+  onBytes(Number(length));
+  return req;
+}
+
 async function* counted(body: IncomingMessage, onBytes: (n: number) => void): AsyncGenerator<Buffer> {
   for await (const chunk of body) {
     onBytes((chunk as Buffer).length);
     yield chunk as Buffer;
   }
-}
-
-/** A request body exists when the client announced one; GETs without it go upstream without a body. */
-function hasBody(req: IncomingMessage): boolean {
-  const length = req.headers['content-length'];
-  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
 const PANIC_MESSAGE = "panic mode is engaged: Raypher refuses every request; an operator releases it with 'raypherctl panic release'";
