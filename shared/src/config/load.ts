@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import toml from 'toml';
 import { RaypherError } from '../errors/index.js';
+import { PROVIDER_PATTERN } from '../ipc/vault-protocol.js';
 import { CONFIG_SCHEMA, type Config } from './schema.js';
 import type { KeySpec } from './spec.js';
 
@@ -135,7 +136,7 @@ function checkProviders(providers: Config['proxy']['providers'], source: string)
   const prefixes = new Set<string>(BUILTIN_PROVIDERS.map((p) => p.prefix));
   providers.forEach((p, i) => {
     const bad = (key: string, why: string) => new RaypherError('ERR_CONFIG_INVALID', `${source}: proxy.providers[${i}].${key} = ${JSON.stringify((p as Record<string, string>)[key])} ${why}`);
-    if (!/^[a-z0-9][a-z0-9_-]{0,63}$/.test(p.name)) throw bad('name', 'is not allowed; use lowercase letters, digits, - and _ (it is also the vault key name)');
+    if (!PROVIDER_PATTERN.test(p.name)) throw bad('name', 'is not allowed; use lowercase letters, digits, - and _ (it is also the vault key name)');
     if (names.has(p.name)) throw bad('name', `is taken (built in: ${BUILTIN_PROVIDERS.map((b) => b.name).join(', ')}); choose another name`);
     names.add(p.name);
     if (!/^(\/[A-Za-z0-9._~-]+)+$/.test(p.path_prefix)) throw bad('path_prefix', 'is not allowed; write it like /groq (a leading slash, no trailing slash)');
@@ -152,11 +153,14 @@ function checkProviders(providers: Config['proxy']['providers'], source: string)
   });
 }
 
-/** The built-in routes: their names and prefixes are reserved for [[proxy.providers]]. */
+/**
+ * The built-in routes, described like [[proxy.providers]] entries (their names and prefixes are reserved).
+ * openai keeps its prefix: /v1/... is forwarded as /v1/... to default_upstream.
+ */
 export const BUILTIN_PROVIDERS = [
-  { name: 'anthropic', prefix: '/anthropic' },
-  { name: 'gemini', prefix: '/gemini' },
-  { name: 'openai', prefix: '/v1' },
+  { name: 'anthropic', prefix: '/anthropic', upstreamKey: 'anthropic_upstream', authHeader: 'x-api-key: {key}', keepPrefix: false },
+  { name: 'gemini', prefix: '/gemini', upstreamKey: 'gemini_upstream', authHeader: 'x-goog-api-key: {key}', keepPrefix: false },
+  { name: 'openai', prefix: '/v1', upstreamKey: 'default_upstream', authHeader: 'Authorization: Bearer {key}', keepPrefix: true },
 ] as const;
 
 /** "Authorization: Bearer {key}" → header name (lowercase) and the text around {key}. */

@@ -1,12 +1,14 @@
 // Which upstream a request goes to, which vault key it needs, and how that key is presented.
-import { parseAuthHeader, type Config } from '@raypher/shared/config';
+import { BUILTIN_PROVIDERS, parseAuthHeader, type Config } from '@raypher/shared/config';
 import { RaypherError } from '@raypher/shared/errors';
 
 export interface Provider {
   /** Vault key name. */
   name: string;
-  /** Path prefix stripped before forwarding ('' keeps the path as is: the OpenAI-compatible /v1 routes). */
+  /** Path prefix this provider serves. */
   prefix: string;
+  /** Forward the prefix too (the OpenAI-compatible /v1 routes) instead of stripping it. */
+  keepPrefix: boolean;
   base: URL;
   /** Lowercase header name the key travels in. */
   authHeader: string;
@@ -21,28 +23,25 @@ export interface Route {
   auditPath: string;
 }
 
-/** Configured providers first, longest prefix first, so /groq/v1 never falls through to the /v1 route. */
+/** Configured providers first, longest prefix first, so /groq/eu wins over /groq; then the built-in routes. */
 export function providersFrom(proxy: Config['proxy']): Provider[] {
-  const configured = proxy.providers.map((p): Provider => {
-    const auth = parseAuthHeader(p.auth_header);
-    if (!auth) throw new RaypherError('ERR_CONFIG_INVALID', `proxy.providers: auth_header of ${p.name} has no {key}`); // the loader rejects this at boot
-    return { name: p.name, prefix: p.path_prefix, base: new URL(p.base_url), authHeader: auth.header, authValue: (k) => `${auth.before}${k}${auth.after}` };
-  });
-  return [
-    ...configured.sort((a, b) => b.prefix.length - a.prefix.length),
-    { name: 'anthropic', prefix: '/anthropic', base: new URL(proxy.anthropic_upstream), authHeader: 'x-api-key', authValue: (k) => k },
-    { name: 'gemini', prefix: '/gemini', base: new URL(proxy.gemini_upstream), authHeader: 'x-goog-api-key', authValue: (k) => k },
-    { name: 'openai', prefix: '', base: new URL(proxy.default_upstream), authHeader: 'authorization', authValue: (k) => `Bearer ${k}` },
-  ];
+  const configured = proxy.providers.map((p) => provider(p.name, p.path_prefix, p.base_url, p.auth_header, false));
+  const builtin = BUILTIN_PROVIDERS.map((b) => provider(b.name, b.prefix, proxy[b.upstreamKey], b.authHeader, b.keepPrefix));
+  return [...configured.sort((a, b) => b.prefix.length - a.prefix.length), ...builtin];
+}
+
+function provider(name: string, prefix: string, baseUrl: string, template: string, keepPrefix: boolean): Provider {
+  const auth = parseAuthHeader(template);
+  if (!auth) throw new RaypherError('ERR_CONFIG_INVALID', `proxy.providers: auth_header of ${name} has no {key}`); // the loader rejects this at boot
+  return { name, prefix, keepPrefix, base: new URL(baseUrl), authHeader: auth.header, authValue: (k) => `${auth.before}${k}${auth.after}` };
 }
 
 export function route(providers: readonly Provider[], url: string): Route | null {
   const q = url.indexOf('?');
   const path = q === -1 ? url : url.slice(0, q);
   for (const p of providers) {
-    const matches = p.prefix === '' ? path === '/v1' || path.startsWith('/v1/') : path === p.prefix || path.startsWith(`${p.prefix}/`);
-    if (!matches) continue;
-    const rest = path.slice(p.prefix.length) || '/';
+    if (path !== p.prefix && !path.startsWith(`${p.prefix}/`)) continue;
+    const rest = p.keepPrefix ? path : path.slice(p.prefix.length) || '/';
     let query = '';
     if (q !== -1) {
       const params = new URLSearchParams(url.slice(q + 1));
