@@ -4,7 +4,7 @@ import { hideBin } from 'yargs/helpers';
 import { readEnv } from '@raypher/shared/config';
 import { isRaypherError, RaypherError } from '@raypher/shared/errors';
 import { redactString } from '@raypher/shared/logging';
-import { PROVIDER_PATTERN, WORKER_NAMES, type WorkerName } from '@raypher/shared/ipc';
+import { INTERPRETER_FAMILIES, PROVIDER_PATTERN, WORKER_NAMES, type WorkerName } from '@raypher/shared/ipc';
 import { readVersion } from '@raypher/shared/version';
 import { auditVerifyCommand } from './commands/audit.js';
 import { configCheckCommand, configExampleCommand, reloadCommand } from './commands/config.js';
@@ -14,7 +14,7 @@ import { statusCommand } from './commands/status.js';
 import { versionCommand } from './commands/version.js';
 import { workerCommand } from './commands/workers.js';
 import { panicEngageCommand, panicReleaseCommand, panicStatusCommand } from './commands/panic.js';
-import { allowAddCommand, allowListCommand, allowRemoveCommand, type AllowArgs } from './commands/allow.js';
+import { allowAddCommand, allowListCommand, allowRefreshCommand, allowRemoveCommand, type AllowArgs } from './commands/allow.js';
 import { sealCommand, secretsCommand, secretsRmCommand, unsealCommand, vaultInitCommand, vaultRecoverCommand, vaultRotateCommand, vaultStatusCommand } from './commands/vault.js';
 import { cliPaths, EXIT, exitCodeFor, type CliContext } from './context.js';
 
@@ -103,16 +103,22 @@ await yargs(hideBin(process.argv))
   )
   .command(
     'allow',
-    'Allow a program to use the proxy (allow --exe-path P [--script S] [--uid U] [--name N]); allow list; allow rm ID',
+    'Allow a program to use the proxy (allow --exe-path P [--script S | --tree DIR] [--uid U|any] [--name N]); allow list; allow rm ID; allow refresh ID',
     (y) =>
       y
         .command('list', 'Show the allow list', {}, action((ctx) => allowListCommand(ctx)))
         .command('rm <id>', 'Remove an entry', (yy) => yy.positional('id', { type: 'number', demandOption: true }), action((ctx, a: GlobalArgs & { id: number }) => allowRemoveCommand(ctx, a.id)))
+        .command('refresh <id>', 'Re-hash an entry’s script and pinned trees after a change you checked', (yy) => yy.positional('id', { type: 'number', demandOption: true }), action((ctx, a: GlobalArgs & { id: number }) => allowRefreshCommand(ctx, a.id)))
         .option('exe-path', { type: 'string', describe: 'The program (binary or interpreter) that calls the proxy' })
         .option('script', { type: 'string', describe: 'For an interpreter: the one script it may run' })
+        .option('tree', { type: 'string', array: true, default: [], describe: 'Pin every file under this directory (repeatable); a change denies the entry until allow refresh. Without --script: any script inside it' })
         .option('any-script', { type: 'boolean', default: false, describe: 'For an interpreter: any script file' })
         .option('inline', { type: 'boolean', default: false, describe: 'For an interpreter: also inline code (-c, -e, -m, stdin)' })
-        .option('uid', { type: 'number', describe: 'Only when run by this uid' })
+        .option('uid', { type: 'string', describe: 'Only when run by this uid (default: yours); "any" for every user' })
+        .option('allow-env', { type: 'string', array: true, default: [], describe: 'Accept this code-injection variable (LD_LIBRARY_PATH, PYTHONPATH, ...) in the caller’s environment (repeatable)' })
+        .option('allow-option', { type: 'string', array: true, default: [], describe: 'Accept this interpreter option that Raypher does not know (repeatable); options that run code are never accepted' })
+        .option('interpreter', { type: 'string', choices: [...INTERPRETER_FAMILIES], describe: 'The interpreter grammar, when the file name does not tell (default: from the name)' })
+        .option('proc-fallback', { type: 'boolean', default: false, describe: 'Also accept callers known only from /proc (started before Raypher, or no exec ledger: not root). Weaker: see docs/security.md' })
         .option('name', { type: 'string', describe: 'A friendly name' })
         .option('rate-limit', { type: 'number', describe: 'Requests per minute for this entry (default: [proxy] rate_limit)' }),
     action((ctx, a: GlobalArgs & AllowArgs) => {

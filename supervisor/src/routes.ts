@@ -55,6 +55,8 @@ function forwardedRoutes(workers: WorkerManager) {
     'allow.add': proxy(ProxyOps['allow.add']),
     'allow.list': proxy(ProxyOps['allow.list']),
     'allow.remove': proxy(ProxyOps['allow.remove']),
+    'allow.refresh': proxy(ProxyOps['allow.refresh']),
+    'identity.posture': proxy(ProxyOps['identity.posture']),
     'panic.engage': proxy(ProxyOps['panic.engage']),
     'panic.release': proxy(ProxyOps['panic.release']),
     'panic.status': proxy(ProxyOps['panic.status']),

@@ -203,12 +203,13 @@ export class Supervisor {
   }
 
   async status(): Promise<StatusResult> {
-    const [workers, events, vault, allow, panic] = await Promise.all([
+    const [workers, events, vault, allow, panic, identity] = await Promise.all([
       this.workers.status(),
       this.db.get<{ n: number }>('SELECT count(*) AS n FROM events').catch(() => undefined),
       this.workers.get('vault').call(VaultOps['vault.status'], { caller: null, args: {} }, STATUS_PROBE_MS).catch(() => null),
       this.workers.get('proxy').call(ProxyOps['allow.list'], { caller: null, args: {} }, STATUS_PROBE_MS).catch(() => null),
       this.workers.get('proxy').call(ProxyOps['panic.status'], { caller: null, args: {} }, STATUS_PROBE_MS).catch(() => null),
+      this.workers.get('proxy').call(ProxyOps['identity.posture'], { caller: null, args: {} }, STATUS_PROBE_MS).catch(() => null),
     ]);
     return {
       daemon: {
@@ -225,6 +226,7 @@ export class Supervisor {
       // Active threats are filled by the scanner issue.
       counts: { sealed_keys: vault?.sealedKeys ?? null, allow_list: allow?.entries.length ?? null, active_threats: null, audit_events: events?.n ?? null },
       panic,
+      identity,
       workers,
     };
   }

@@ -23,7 +23,10 @@ export function renderStatus(s: StatusResult, color: boolean): string {
     ['Sealed keys', count('sealed_keys')],
     ['Allow list', count('allow_list')],
     ['Audit events', count('audit_events')],
+    ['Exec ledger', s.identity === null ? 'n/a' : s.identity.exec_ledger === 'active' ? 'active' : p.yellow(`${s.identity.exec_ledger}${s.identity.exec_ledger_reason ? ` (${s.identity.exec_ledger_reason})` : ''}`)],
+    ['ptrace scope', s.identity === null ? 'n/a' : s.identity.ptrace_scope === null ? p.yellow('no Yama (any same-uid process may ptrace an agent)') : String(s.identity.ptrace_scope)],
   ]);
+  const warnings = (s.identity?.warnings ?? []).map((w) => p.yellow(`! ${w}`)).join('\n');
   const rows = s.workers.map((w) => [
     w.name,
     w.pid === null ? '-' : String(w.pid),
@@ -34,5 +37,5 @@ export function renderStatus(s: StatusResult, color: boolean): string {
     bytes(w.rssBytes),
     w.heartbeatAgeSecs === null ? '-' : `${w.heartbeatAgeSecs.toFixed(1)}s`,
   ]);
-  return `${summary}\n\n${table(['WORKER', 'PID', 'STATE', 'UPTIME', 'RESTARTS', 'CPU', 'RSS', 'HEARTBEAT'], rows)}`;
+  return `${summary}\n${warnings ? `\nIdentity posture (docs/security.md):\n${warnings}\n` : ''}\n${table(['WORKER', 'PID', 'STATE', 'UPTIME', 'RESTARTS', 'CPU', 'RSS', 'HEARTBEAT'], rows)}`;
 }

@@ -57,4 +57,25 @@ export const RAYPHER_DB_MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    // Caller identity that holds under attack (docs/security.md): interpreter grammar, pinned code trees, named
+    // environment and options, the /proc fallback, and code_changed until an operator refreshes the entry.
+    version: 4,
+    sql: `
+      ALTER TABLE allow_list ADD COLUMN family TEXT;
+      ALTER TABLE allow_list ADD COLUMN trees TEXT NOT NULL DEFAULT '[]';
+      ALTER TABLE allow_list ADD COLUMN allow_env TEXT NOT NULL DEFAULT '[]';
+      ALTER TABLE allow_list ADD COLUMN allow_options TEXT NOT NULL DEFAULT '[]';
+      ALTER TABLE allow_list ADD COLUMN proc_fallback INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE allow_list ADD COLUMN code_changed INTEGER NOT NULL DEFAULT 0;
+      CREATE TABLE allow_tree_files (
+        entry_id INTEGER NOT NULL REFERENCES allow_list(id) ON DELETE CASCADE,
+        path TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        digest TEXT NOT NULL,
+        stamp TEXT NOT NULL,
+        PRIMARY KEY (entry_id, path)
+      );
+    `,
+  },
 ];

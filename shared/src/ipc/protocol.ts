@@ -1,9 +1,9 @@
 // The one declaration of Raypher's IPC surface: version, envelopes, methods, events and access levels.
 import { defineEvents, defineMethods } from './define.js';
 import { array, int, literal, nullable, num, object, optional, record, str, unknownValue, bool, empty, type Infer } from './schema.js';
-import { PROXY_CONTROL_SPECS, VAULT_CONTROL_SPECS, forwardedSpecs, panicState } from './vault-protocol.js';
+import { PROXY_CONTROL_SPECS, VAULT_CONTROL_SPECS, forwardedSpecs, identityPosture, panicState } from './vault-protocol.js';
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** Frame and queue bounds (bytes / messages). */
 export const IPC_LIMITS = {
@@ -87,6 +87,8 @@ export const statusResult = object({
   counts: record(nullable(int())),
   /** Null when the proxy could not be asked. */
   panic: nullable(panicState),
+  /** Null when the proxy could not be asked. */
+  identity: nullable(identityPosture),
   workers: array(workerStatus),
 });
 export type StatusResult = Infer<typeof statusResult>;

@@ -27,3 +27,5 @@ export function sendNotify(socketPath: string, message: string): void {
 export function tryLock(fd: number): boolean {
   return process.platform === 'linux' ? tryLockLinux(fd) : unsupported('flock');
 }
+// Linux only, like SockDiag: process exec/exit events for the proxy's exec ledger.
+export { ProcConnector, type ProcEvent, type ProcConnectorHandlers } from './proc-connector.linux.js';

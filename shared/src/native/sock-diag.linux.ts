@@ -3,6 +3,7 @@ import { isIPv4 } from 'node:net';
 import { RaypherError } from '../errors/index.js';
 import { libc } from './libc.js';
 
+const AF_UNIX = 1;
 const AF_INET = 2;
 const AF_INET6 = 10;
 const AF_NETLINK = 16;
@@ -20,6 +21,9 @@ const REQUEST_BYTES = NLMSGHDR_BYTES + 56; // nlmsghdr + inet_diag_req_v2
 /** inet_diag_msg: family, state, timer, retrans (4) + inet_diag_sockid (48) + expires, rqueue, wqueue (12), then uid, inode. */
 const MSG_UID_OFFSET = 64;
 const MSG_INODE_OFFSET = 68;
+const UDIAG_SHOW_PEER = 0x4;
+const UNIX_DIAG_PEER = 2;
+const UNIX_MSG_BYTES = 16;
 
 export interface TcpEndpoint {
   ip: string;
@@ -39,22 +43,45 @@ export class SockDiag {
 
   /** The socket whose local end is `local` and remote end is `remote`; null when the kernel has none. */
   tcpOwner(local: TcpEndpoint, remote: TcpEndpoint): SocketOwner | null {
+    const seq = ++this.seq;
+    return decodeReply(this.exchange(encodeRequest(local, remote, seq), seq), seq);
+  }
+
+  /** Sends one request and returns its reply (a view of the reply buffer, valid until the next exchange). */
+  private exchange(req: Buffer, seq: number): Buffer {
     const c = libc();
     if (this.fd < 0) {
       this.fd = c.socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
       if (this.fd < 0) throw new RaypherError('ERR_NATIVE_CALL', `socket(AF_NETLINK, NETLINK_SOCK_DIAG) failed with errno ${c.errno()}`);
     }
-    const seq = ++this.seq;
-    const req = encodeRequest(local, remote, seq);
     if (c.send(this.fd, req, req.length, 0) !== req.length) throw new RaypherError('ERR_NATIVE_CALL', `sock_diag send failed with errno ${c.errno()}`);
     // The kernel answers a netlink request before send() returns, so a non-blocking read never waits.
     // A reply to an earlier lookup that failed halfway may still be queued: skip it.
     for (let stale = 0; stale < MAX_STALE_REPLIES; stale++) {
       const n = c.recv(this.fd, this.reply, this.reply.length, MSG_DONTWAIT);
       if (n < NLMSGHDR_BYTES) throw new RaypherError('ERR_NATIVE_CALL', `sock_diag recv failed with errno ${c.errno()}`);
-      if (this.reply.readUInt32LE(8) === seq) return decodeReply(this.reply.subarray(0, n), seq);
+      if (this.reply.readUInt32LE(8) === seq) return this.reply.subarray(0, n);
     }
     throw new RaypherError('ERR_NATIVE_CALL', 'sock_diag replies out of sequence');
+  }
+
+  /** The inode of the client end of a Unix socket connection, from our (server) end's inode; null if it is gone. */
+  unixPeer(serverInode: number): number | null {
+    const seq = ++this.seq;
+    const reply = this.exchange(encodeUnixRequest(serverInode, seq), seq);
+    if (reply.readUInt16LE(4) === NLMSG_ERROR) {
+      const errno = -reply.readInt32LE(NLMSGHDR_BYTES);
+      if (errno === 2) return null;
+      throw new RaypherError('ERR_NATIVE_CALL', `sock_diag unix lookup failed with errno ${errno}`);
+    }
+    // unix_diag_msg (16 bytes), then rtattrs: UNIX_DIAG_PEER carries the peer's inode.
+    for (let off = NLMSGHDR_BYTES + UNIX_MSG_BYTES; off + 4 <= reply.length; ) {
+      const len = reply.readUInt16LE(off);
+      if (len < 4) break;
+      if (reply.readUInt16LE(off + 2) === UNIX_DIAG_PEER && len >= 8) return reply.readUInt32LE(off + 4);
+      off += (len + 3) & ~3;
+    }
+    return null;
   }
 
   close(): void {
@@ -79,6 +106,22 @@ export function encodeRequest(local: TcpEndpoint, remote: TcpEndpoint, seq: numb
   addressBytes(remote.ip).copy(b, 44);
   b.writeUInt32LE(0xffffffff, 64); // INET_DIAG_NOCOOKIE
   b.writeUInt32LE(0xffffffff, 68);
+  return b;
+}
+
+/** unix_diag_req for one socket by inode, asking for its peer. */
+function encodeUnixRequest(inode: number, seq: number): Buffer {
+  const b = Buffer.alloc(NLMSGHDR_BYTES + 24);
+  b.writeUInt32LE(b.length, 0);
+  b.writeUInt16LE(SOCK_DIAG_BY_FAMILY, 4);
+  b.writeUInt16LE(NLM_F_REQUEST, 6);
+  b.writeUInt32LE(seq, 8);
+  b.writeUInt8(AF_UNIX, 16);
+  b.writeUInt32LE(0xffffffff, 20); // every state
+  b.writeUInt32LE(inode, 24);
+  b.writeUInt32LE(UDIAG_SHOW_PEER, 28);
+  b.writeUInt32LE(0xffffffff, 32); // no cookie
+  b.writeUInt32LE(0xffffffff, 36);
   return b;
 }
 

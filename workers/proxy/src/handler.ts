@@ -5,10 +5,11 @@ import type { Socket } from 'node:net';
 import type { Config } from '@raypher/shared/config';
 import { isRaypherError, type ErrorCode } from '@raypher/shared/errors';
 import type { Logger } from '@raypher/shared/logging';
-import type { AllowList, Decision } from './allow-list.js';
+import type { AllowEntry, AllowList } from './allow-list.js';
 import type { AuditBatcher } from './audit-batch.js';
-import { connectionOf, type Caller } from './identity/index.js';
-import type { IdentifierThread } from './identity/thread.js';
+import type { CallerSummary, DenyReason, Verdict } from './identity/decide.js';
+import { connectionOf } from './identity/index.js';
+import type { IdentityThread } from './identity/thread.js';
 import type { PanicSwitch } from './panic.js';
 import { route, type Provider } from './providers.js';
 import { UsageTail } from './usage.js';
@@ -24,8 +25,10 @@ const DROP_RESPONSE = new Set(['connection', 'keep-alive', 'transfer-encoding', 
 export interface HandlerDeps {
   config(): Config['proxy'];
   providers(): readonly Provider[];
-  identifier: IdentifierThread;
+  identity: IdentityThread;
   allowList: AllowList;
+  /** A pinned code tree of this entry changed: mark it (denied until refreshed). */
+  onCodeChanged(entryId: number): void;
   panic: PanicSwitch;
   limiter: RateLimiter;
   vault: VaultClient;
@@ -37,43 +40,62 @@ export interface HandlerDeps {
 }
 
 export interface ProxyHandler {
+  /** Stamps the accept time: a holder that exec'd after it did not make this connection. */
+  onConnection(socket: Socket): void;
   handle(req: IncomingMessage, res: ServerResponse): void;
   /** Aborts every upstream request in flight (panic): clients get 503, or a cut stream once headers went out. */
   abortInFlight(): void;
 }
 
+/** The decision for one request: the verdict, with the entry it matched when allowed. */
+type Decision = { allowed: true; entry: AllowEntry; caller: CallerSummary } | { allowed: false; reason: DenyReason; detail: string | null; entryId: number | null; caller: CallerSummary | null };
+
 export function createHandler(d: HandlerDeps): ProxyHandler {
-  /** Per connection: the identification in progress, then its result (a sync fast path once known). */
-  const identities = new WeakMap<Socket, Promise<Caller[] | Error> | Caller[] | Error>();
+  /** Per connection: when it was accepted, and its last verdict (re-checked once older than identity_max_age_ms). */
+  const accepted = new WeakMap<Socket, bigint>();
+  const verdicts = new WeakMap<Socket, { at: number; verdict: Promise<Verdict | Error> | Verdict | Error }>();
   const inFlight = new Set<Abort>();
 
   // async, so a failure to read the socket's peer (connectionOf) becomes a rejection like any other.
-  const identifyOnThread = async (socket: Socket): Promise<Caller[]> => d.identifier.identify(connectionOf(socket));
+  const identifyOnThread = async (socket: Socket): Promise<Verdict> =>
+    d.identity.call({ op: 'identify', connection: connectionOf(socket), connectedNs: accepted.get(socket) ?? process.hrtime.bigint() });
 
-  const identify = (socket: Socket): Promise<Caller[] | Error> | Caller[] | Error => {
-    const known = identities.get(socket);
-    if (known) return known;
+  const identify = (socket: Socket): Promise<Verdict | Error> | Verdict | Error => {
+    const known = verdicts.get(socket);
+    if (known && (known.verdict instanceof Promise || performance.now() - known.at <= d.config().identity_max_age_ms)) return known.verdict;
     const t = performance.now();
     const pending = identifyOnThread(socket).then(
-      (callers) => callers,
+      (v) => v,
       (err: unknown) => err as Error,
-    ).then((ids) => {
+    ).then((v) => {
       d.metrics.identify.observe((performance.now() - t) / 1000);
-      identities.set(socket, ids);
-      return ids;
+      verdicts.set(socket, { at: performance.now(), verdict: v });
+      return v;
     });
-    identities.set(socket, pending);
-    d.metrics.connections.inc();
-    socket.once('close', () => d.metrics.connections.dec());
+    verdicts.set(socket, { at: t, verdict: pending });
+    if (!known) {
+      d.metrics.connections.inc();
+      socket.once('close', () => d.metrics.connections.dec());
+    }
     return pending;
   };
 
+  const toDecision = (v: Verdict | Error): Decision => {
+    if (v instanceof Error) return { allowed: false, reason: 'no_process', detail: v.message, entryId: null, caller: null };
+    if (!v.allowed) return v;
+    const entry = d.allowList.get(v.entryId);
+    return entry ? { allowed: true, entry, caller: v.caller } : { allowed: false, reason: 'not_listed', detail: 'the entry was removed', entryId: null, caller: v.caller };
+  };
+
   return {
+    onConnection(socket: Socket): void {
+      accepted.set(socket, process.hrtime.bigint());
+    },
     handle(req: IncomingMessage, res: ServerResponse): void {
       const t0 = performance.now();
-      const ids = identify(req.socket);
-      if (ids instanceof Promise) void ids.then((known) => decideAndForward(req, res, t0, known));
-      else decideAndForward(req, res, t0, ids);
+      const v = identify(req.socket);
+      if (v instanceof Promise) void v.then((known) => decideAndForward(req, res, t0, toDecision(known)));
+      else decideAndForward(req, res, t0, toDecision(v));
     },
     abortInFlight(): void {
       for (const abort of inFlight) abort(Object.assign(new Error('panic engaged'), { code: 'PANIC' }));
@@ -88,27 +110,29 @@ export function createHandler(d: HandlerDeps): ProxyHandler {
     sendError(res, 503, 'ERR_PROXY_PANIC', PANIC_MESSAGE, t0);
   }
 
-  function decideAndForward(req: IncomingMessage, res: ServerResponse, t0: number, ids: Caller[] | Error): void {
+  function decideAndForward(req: IncomingMessage, res: ServerResponse, t0: number, decision: Decision): void {
     const requestId = randomUUID();
     res.setHeader('x-raypher-request-id', requestId);
     const r = route(d.providers(), req.url ?? '/');
-    const decision: Decision = ids instanceof Error ? { allowed: false, reason: 'no_process', caller: null } : d.allowList.decide(ids);
-    const who = decision.caller ? { pid: decision.caller.pid, uid: decision.caller.uid, exe: decision.caller.exePath, exe_hash: decision.caller.exeHash } : {};
+    const who = decision.caller ? { pid: decision.caller.pid, uid: decision.caller.uid, exe: decision.caller.exe, exe_hash: decision.caller.exe_hash, identity_source: decision.caller.source } : {};
     if (d.panic.engaged) return refuseInPanic(req, res, t0, requestId, who);
     if (!decision.allowed) {
       d.stats.blocked++;
       d.metrics.denied.inc({ reason: decision.reason });
-      d.audit.add('proxy.denied', { request_id: requestId, reason: decision.reason, method: req.method, path: r?.auditPath ?? pathOnly(req.url), ...who, script: scriptOf(decision.caller) });
+      d.audit.add('proxy.denied', { request_id: requestId, reason: decision.reason, detail: decision.detail, entry_id: decision.entryId, method: req.method, path: r?.auditPath ?? pathOnly(req.url), ...who, script: decision.caller?.script ?? null });
       if (decision.reason === 'exe_changed') d.audit.add('proxy.exe_changed', { request_id: requestId, ...who });
+      if (decision.reason === 'code_changed' && decision.entryId !== null) {
+        d.audit.add('proxy.code_changed', { request_id: requestId, entry_id: decision.entryId, detail: decision.detail, ...who });
+        d.onCodeChanged(decision.entryId);
+      }
       if (d.config().on_deny === 'drop') {
         req.socket.destroy();
         return;
       }
-      const msg = ids instanceof Error ? ids.message : denyMessage(decision.reason);
-      return sendError(res, 403, 'ERR_PROXY_CALLER_DENIED', msg, t0, { pid: decision.caller?.pid ?? null, exe: decision.caller?.exePath ?? null });
+      return sendError(res, 403, 'ERR_PROXY_CALLER_DENIED', denyMessage(decision.reason, decision.detail), t0, { reason: decision.reason, pid: decision.caller?.pid ?? null, exe: decision.caller?.exe ?? null });
     }
     if (!r) return sendError(res, 404, 'ERR_PROXY_UNKNOWN_ROUTE', `no provider serves ${pathOnly(req.url)}; use /v1/... (OpenAI-compatible), /anthropic/... or /gemini/...`, t0);
-    const limitKey = `${decision.caller.exeHash}:${decision.caller.uid}`;
+    const limitKey = `${decision.caller.exe_hash}:${decision.caller.uid}`;
     const perMinute = decision.entry.rate_limit ?? d.config().rate_limit;
     const slot = d.limiter.take(limitKey, perMinute);
     if (!slot.ok) {
@@ -165,7 +189,7 @@ export function createHandler(d: HandlerDeps): ProxyHandler {
             d.stats.served++;
             d.metrics.requests.inc({ provider: route_.provider.name, status: String(status) });
             d.stats.latencyMsTotal += latency;
-            d.audit.add('proxy.request', { request_id: requestId, provider: route_.provider.name, method: req.method, path: route_.auditPath, status, latency_ms: round(latency), overhead_ms: round(overheadBefore), bytes_in: bytesIn, bytes_out: bytesOut, usage: usage.usage(), ...who, script: scriptOf(decision.caller as Caller) });
+            d.audit.add('proxy.request', { request_id: requestId, provider: route_.provider.name, method: req.method, path: route_.auditPath, status, latency_ms: round(latency), overhead_ms: round(overheadBefore), bytes_in: bytesIn, bytes_out: bytesOut, usage: usage.usage(), ...who, script: decision.caller?.script ?? null });
           },
           onError(err, timeout) {
             inFlight.delete(abort);
@@ -218,21 +242,25 @@ function sendError(res: ServerResponse, status: number, code: ErrorCode, message
   res.end(body);
 }
 
-function denyMessage(reason: string): string {
-  switch (reason) {
-    case 'exe_changed':
-      return 'this executable changed on disk since it was allow-listed; re-add it with raypherctl allow --exe-path';
-    case 'script_not_allowed':
-      return 'this interpreter is allow-listed only for other scripts; add this one with raypherctl allow --exe-path ... --script ...';
-    case 'inline_code':
-      return 'inline code (-c/-e/-m/stdin) is not allowed for this interpreter';
-    case 'no_process':
-      return 'the calling process could not be identified';
-    default:
-      return 'this process is not on the allow list; add it with raypherctl allow --exe-path ...';
-  }
+/** What a denied caller is told: the reason, what was seen, and the fix (docs/security.md explains each). */
+const DENY_MESSAGES: Record<DenyReason, string> = {
+  no_process: 'the calling process could not be identified',
+  not_listed: 'this process is not on the allow list; add it with raypherctl allow --exe-path ...',
+  exe_changed: 'this executable changed on disk since it was allow-listed; re-add it with raypherctl allow --exe-path',
+  wrong_uid: 'this program is allow-listed for another uid; add an entry with raypherctl allow --uid',
+  inherited_socket: 'the connection was inherited across an exec: a program must open its own connection to the proxy',
+  exec_after_connect: 'the process executed a new program after it connected: a program must open its own connection',
+  no_exec_record: 'this process started before Raypher recorded its exec (or the exec ledger is off): restart it, or add the entry with --proc-fallback',
+  env_injection: 'its environment injects code at start-up; unset the variable, or name it with raypherctl allow --allow-env',
+  option_denied: 'it was started with an option that runs or loads other code; or name a harmless one with --allow-option',
+  inline_code: 'inline code (-c/-e/-m/stdin) is not allowed for this interpreter',
+  script_not_allowed: 'this interpreter is allow-listed only for other scripts; add this one with raypherctl allow --exe-path ... --script ...',
+  code_changed: "the entry's pinned code changed; check the change, then run raypherctl allow refresh ID",
+};
+
+function denyMessage(reason: DenyReason, detail: string | null): string {
+  return detail ? `${DENY_MESSAGES[reason]} (${detail})` : DENY_MESSAGES[reason];
 }
 
 const round = (x: number) => Math.round(x * 1000) / 1000;
 const pathOnly = (url: string | undefined) => (url ?? '/').split('?')[0];
-const scriptOf = (c: Caller | null) => (c?.code.kind === 'script' ? c.code.path : c?.code.kind === 'inline' ? `(inline ${c.code.how})` : null);

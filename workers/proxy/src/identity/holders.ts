@@ -1,36 +1,71 @@
 // Which processes hold a socket: scan /proc/<pid>/fd of the socket owner's processes for socket:[inode].
-import { readdirSync, readlinkSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 
 export interface Holder {
   pid: number;
-  /** Process start time in clock ticks since boot (field 22 of /proc/<pid>/stat): (pid, start) is unique. */
-  startTime: number;
+  /** A descriptor for the socket without close-on-exec: it survived an exec, so it predates the program now running. */
+  inherited: boolean;
 }
 
+/** Rounds of re-listing a process's descriptors while new ones keep appearing (a socket moved by dup2 is found). */
+const MAX_ROUNDS = 4;
+const O_CLOEXEC = 0o2000000;
+
+/**
+ * Every process of `uid` holding the socket. A descriptor or process that goes away mid-scan is skipped alone (a busy
+ * agent opening and closing files is still found), and descriptors that appear during the scan are read too.
+ */
 export function findHolders(inode: number, uid: number): Holder[] {
   const target = `socket:[${inode}]`;
   const holders: Holder[] = [];
   for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
+    if (entry.charCodeAt(0) > 57) continue; // not a pid (digits sort first)
     const pid = Number(entry);
-    if (pid === process.pid) continue;
+    if (!Number.isInteger(pid) || pid === process.pid) continue;
     try {
       if (statSync(`/proc/${entry}`).uid !== uid) continue;
-      const fds = readdirSync(`/proc/${entry}/fd`);
-      for (const fd of fds) {
-        if (readlinkSync(`/proc/${entry}/fd/${fd}`) === target) {
-          holders.push({ pid, startTime: startTimeOf(pid) });
-          break;
-        }
-      }
     } catch {
-      /* the process exited or is not ours to read */
+      continue; // exited
     }
+    const fds = socketFds(pid, target);
+    if (fds.length > 0) holders.push({ pid, inherited: fds.some((fd) => !hasCloexec(pid, fd)) });
   }
   return holders;
 }
 
-export function startTimeOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+/** The process's descriptors that point at target; [] if it exited. */
+function socketFds(pid: number, target: string): string[] {
+  const seen = new Set<string>();
+  const found: string[] = [];
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    let listed: string[];
+    try {
+      listed = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      return found; // exited (or not readable: not ours)
+    }
+    let fresh = 0;
+    for (const fd of listed) {
+      if (seen.has(fd)) continue;
+      seen.add(fd);
+      fresh++;
+      try {
+        if (readlinkSync(`/proc/${pid}/fd/${fd}`) === target) found.push(fd);
+      } catch {
+        /* closed while we looked: whatever it was, it is gone */
+      }
+    }
+    // Stop once found, or once a listing brings nothing new (the usual case: one extra readdir per process).
+    if (found.length > 0 || fresh === 0) break;
+  }
+  return found;
+}
+
+function hasCloexec(pid: number, fd: string): boolean {
+  try {
+    const m = /^flags:\s+([0-7]+)/m.exec(readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'latin1'));
+    return m !== null && (parseInt(m[1] as string, 8) & O_CLOEXEC) !== 0;
+  } catch {
+    return true; // closed meanwhile: not a holder any more
+  }
 }

@@ -1,39 +1,44 @@
-// Linux caller identification: netlink sock_diag (or /proc/net) for the socket, /proc/<pid>/fd for its holders.
+// Linux: the processes holding a connection's client end (sock_diag + /proc/<pid>/fd), each with what it executed.
 import { readlinkSync } from 'node:fs';
+import { SockDiag } from '@raypher/shared/native';
+import type { Caller } from './decide.js';
+import type { ExecLedger } from './exec-ledger.js';
 import { FileHasher } from './file-hash.js';
-import { findHolders, startTimeOf, type Holder } from './holders.js';
-import type { Caller, CallerIdentifier, Connection } from './index.js';
-import { runningCode } from './interpreter.js';
+import { findHolders, type Holder } from './holders.js';
+import type { CallerSource, Connection } from './index.js';
+import { readProcessFacts, startTimeOf } from './process-facts.js';
 import { SocketOwnerLookup } from './proc-net.js';
 
-export class LinuxIdentifier implements CallerIdentifier {
-  private readonly hasher = new FileHasher();
+export class LinuxCallers implements CallerSource {
   private readonly owners = new SocketOwnerLookup();
+  private readonly diag = new SockDiag();
 
-  identify(connection: Connection): Caller[] {
-    if (connection.kind === 'unix') return this.describe({ pid: connection.pid, startTime: startTimeOf(connection.pid) }, connection.uid);
-    const owner = this.owners.find(connection.client, connection.server);
+  constructor(private readonly ledger: ExecLedger, private readonly hasher: FileHasher) {}
+
+  callers(connection: Connection): Caller[] {
+    const owner = connection.kind === 'tcp' ? this.owners.find(connection.client, connection.server) : this.unixOwner(connection.serverFd, connection.uid);
     if (!owner) return [];
-    return findHolders(owner.inode, owner.uid).flatMap((h) => this.describe(h, owner.uid));
+    return findHolders(owner.inode, owner.uid).flatMap((h) => this.describe(h, owner));
   }
 
-  private describe(h: Holder, uid: number): Caller[] {
+  /** The client end of a unix socket connection: its inode from our end's (sock_diag UNIX_DIAG_PEER). */
+  private unixOwner(serverFd: number, uid: number): { inode: number; uid: number } | null {
+    const ours = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/self/fd/${serverFd}`));
+    const peer = ours ? this.diag.unixPeer(Number(ours[1])) : null;
+    return peer === null ? null : { inode: peer, uid };
+  }
+
+  private describe(h: Holder, { uid, inode }: { uid: number; inode: number }): Caller[] {
     try {
-      const exePath = readlinkSync(`/proc/${h.pid}/exe`).replace(/ \(deleted\)$/, '');
+      const startTime = startTimeOf(h.pid);
+      const record = this.ledger.active ? this.ledger.lookup(h.pid, startTime) : null;
+      const facts = record ?? readProcessFacts(h.pid);
       const exeHash = this.hasher.hash(`/proc/${h.pid}/exe`);
-      const code = runningCode(h.pid, exePath);
-      const scriptHash = code.kind === 'script' ? this.hashOrNull(code.path) : null;
-      return [{ pid: h.pid, startTime: h.startTime, uid, exePath, exeHash, code, scriptHash }];
+      if (startTimeOf(h.pid) !== startTime) return []; // pid reused while we looked
+      const inherited = h.inherited || (record?.inheritedSockets.includes(inode) ?? false);
+      return [{ ...facts, uid, exeHash, source: record ? 'exec' : 'proc', execNs: record?.execNs ?? null, inherited }];
     } catch {
       return []; // exited while we looked
-    }
-  }
-
-  private hashOrNull(path: string): string | null {
-    try {
-      return this.hasher.hash(path);
-    } catch {
-      return null;
     }
   }
 }

@@ -1,12 +1,88 @@
-// Entry of the identification thread: the /proc scan and file hashing run here, off the proxy's event loop.
-import { parentPort } from 'node:worker_threads';
-import { createIdentifier, type Connection } from './index.js';
+// Entry of the identification thread: the exec ledger, the /proc scan, hashing and the allow decision run here,
+// off the proxy's event loop.
+import { realpathSync } from 'node:fs';
+import { parentPort, workerData } from 'node:worker_threads';
+import { buildManifest, firstChange, type TreeFile } from './code-tree.js';
+import { decide, type EntryRule, type Verdict } from './decide.js';
+import { ExecLedger } from './exec-ledger.js';
+import { FileHasher } from './file-hash.js';
+import { createCallerSource, type Connection } from './index.js';
+import { posture } from './posture.js';
+import type { ThreadRequest } from './thread.js';
 
-const identifier = createIdentifier();
-parentPort?.on('message', ({ id, connection }: { id: number; connection: Connection }) => {
+/**
+ * A caller with no exec record may be one whose exec event is still on its way (queued in the socket, or read by the
+ * pool thread but not yet handed to this one): drain the socket, yield this long, and look again, a few times.
+ */
+const RECORD_GRACE_MS = 5;
+const RECORD_TRIES = 3;
+/** A pinned tree is re-checked at most this often (it is a stat per file). */
+const TREE_RECHECK_MS = 1000;
+
+const ledger = new ExecLedger((workerData as { journalPath: string | null }).journalPath);
+ledger.start();
+const hasher = new FileHasher();
+const source = createCallerSource(ledger, hasher);
+let entries: EntryRule[] = [];
+let manifests = new Map<number, readonly TreeFile[]>();
+const treeChecks = new Map<number, { at: number; change: string | null }>();
+
+const hashOrNull = (path: string) => {
   try {
-    parentPort?.postMessage({ id, callers: identifier.identify(connection) });
-  } catch (err) {
-    parentPort?.postMessage({ id, error: { code: (err as { code?: string }).code ?? 'ERR_INTERNAL_UNEXPECTED', message: (err as Error).message } });
+    return hasher.hash(path);
+  } catch {
+    return null;
   }
+};
+const realpathOrNull = (path: string) => {
+  try {
+    return realpathSync(path);
+  } catch {
+    return null;
+  }
+};
+
+function treeChange(entryId: number): string | null {
+  const cached = treeChecks.get(entryId);
+  if (cached && performance.now() - cached.at < TREE_RECHECK_MS) return cached.change;
+  const change = firstChange(manifests.get(entryId) ?? []);
+  treeChecks.set(entryId, { at: performance.now(), change });
+  return change;
+}
+
+async function identify(connection: Connection, connectedNs: bigint): Promise<Verdict> {
+  const ctx = { connectedNs, hashFile: hashOrNull, realpath: realpathOrNull, treeChange };
+  let callers = source.callers(connection);
+  for (let i = 0; i < RECORD_TRIES && ledger.active && callers.some((c) => c.source === 'proc'); i++) {
+    ledger.drain();
+    await new Promise((r) => setTimeout(r, RECORD_GRACE_MS));
+    ledger.drain();
+    callers = source.callers(connection);
+  }
+  return decide(callers, entries, ctx);
+}
+
+async function answer(req: ThreadRequest): Promise<unknown> {
+  switch (req.op) {
+    case 'identify':
+      return identify(req.connection, req.connectedNs);
+    case 'entries':
+      entries = req.entries;
+      manifests = new Map(req.manifests);
+      treeChecks.clear();
+      return null;
+    case 'hash':
+      return req.paths.map((p) => hasher.hash(p));
+    case 'manifest':
+      return buildManifest(req.roots);
+    case 'posture':
+      return posture(ledger.status, entries);
+  }
+}
+
+parentPort?.on('message', ({ id, req }: { id: number; req: ThreadRequest }) => {
+  answer(req).then(
+    (result) => parentPort?.postMessage({ id, result }),
+    (err: unknown) => parentPort?.postMessage({ id, error: { code: (err as { code?: string }).code ?? 'ERR_INTERNAL_UNEXPECTED', message: (err as Error).message } }),
+  );
 });

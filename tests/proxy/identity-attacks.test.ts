@@ -1,0 +1,311 @@
+// Caller identity under attack (docs/security.md): each class of the attacker's test kit, as a real attacking
+// process against a real proxy and a real upstream that records the Authorization it receives.
+import { chmodSync, chownSync, copyFileSync, linkSync, mkdtempSync, readFileSync, realpathSync, writeFileSync, appendFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { auditEvents, ctl, killAll, run, waitFor } from '../helpers/daemon.js';
+import { AGENT, allow, FETCH_ONCE, keyUses, NODE, PY_AGENT, script, startProxy, statusOf } from './harness.js';
+import { Upstream } from './upstream.js';
+
+let upstream: Upstream;
+beforeEach(async () => {
+  upstream = await Upstream.start();
+});
+afterEach(async () => {
+  await killAll();
+  await upstream.close();
+});
+
+/** Re-verification after 200 ms keeps the hand-over tests short; the default is 1 s. */
+const CFG = { identity_max_age_ms: 200 };
+const PYTHON = realpathSync('/usr/bin/python3');
+const deniedReasons = async (home: string) => (await auditEvents(home, 'proxy.denied')).map((e) => e.data.reason);
+/** The denial reasons once `n` rows are written (audit rows are written in batches). */
+const reasonsOf = (home: string, n: number) => waitFor(async () => {
+  const r = await deniedReasons(home);
+  return r.length >= n ? r : undefined;
+}, 5000, `${n} proxy.denied rows`);
+
+describe('caller identity under attack', () => {
+  it('1. a copy or a hard link of the allowed interpreter, under another name, gets no key: inline code or the allowed script', async () => {
+    const { home, d, key, base } = await startProxy(upstream, CFG);
+    const dir = mkdtempSync(join(tmpdir(), 'raypher-bin-'));
+    const myNode = join(dir, 'node');
+    copyFileSync(NODE, myNode);
+    chmodSync(myNode, 0o755);
+    const agent = script('agent.mjs', AGENT);
+    expect((await allow(home, ['--exe-path', myNode, '--script', agent])).code).toBe(0);
+    expect(await statusOf(myNode, [agent, `${base}/v1/models`])).toBe('200');
+    const copy = join(dir, 'not-node');
+    copyFileSync(NODE, copy);
+    chmodSync(copy, 0o755);
+    const hardLink = join(dir, 'also-not-node');
+    linkSync(myNode, hardLink);
+    const before = keyUses(upstream, key);
+    for (const exe of [copy, hardLink]) {
+      expect(await statusOf(exe, ['-e', FETCH_ONCE(`${base}/v1/models`)])).toBe('403');
+      expect(await statusOf(exe, [agent, `${base}/v1/models`])).toBe('403');
+    }
+    expect(keyUses(upstream, key)).toBe(before);
+    expect(await reasonsOf(home, 4)).toEqual(['not_listed', 'not_listed', 'not_listed', 'not_listed']);
+    await d.stop();
+  });
+
+  it('2. the script is what was executed: option values, loaders, --env-file, -pe, a later chdir, and a rewritten argv get no key', async () => {
+    const { home, d, key, base } = await startProxy(upstream, CFG);
+    const agent = script('agent.mjs', AGENT);
+    const url = `${base}/v1/models`;
+    expect((await allow(home, ['--exe-path', NODE, '--script', agent])).code).toBe(0);
+    expect(await statusOf(NODE, [agent, url])).toBe('200');
+    const evil = script('evil.cjs', 'globalThis.injected = true;\n');
+    const envFile = script('env', `NODE_OPTIONS=--require ${evil}\n`);
+    const before = keyUses(upstream, key);
+    const attacks: string[][] = [
+      ['--require', evil, agent, url],
+      ['--import', evil, agent, url],
+      ['--loader', evil, agent, url],
+      ['--experimental-loader', evil, agent, url],
+      [`--env-file=${envFile}`, agent, url],
+      ['--title', agent, '-e', FETCH_ONCE(url)], // the old parser took the option's value for the script
+      ['-pe', FETCH_ONCE(url)],
+      ['--inspect=127.0.0.1:0', agent, url],
+    ];
+    for (const args of attacks) expect([args[0], await statusOf(NODE, args)]).toEqual([args[0], '403']);
+    expect(keyUses(upstream, key)).toBe(before);
+
+    // Started in a directory where agent.mjs is another file, then chdir to the allowed one: cwd is taken at exec.
+    const elsewhere = script('agent.mjs', `process.chdir(${JSON.stringify(dirname(agent))});\n${AGENT}`);
+    expect(await statusOf(NODE, ['agent.mjs', url], { cwd: dirname(elsewhere) })).toBe('403');
+
+    // Python rewrites its own argv in memory (/proc/self/mem) to the allowed command line before it calls.
+    const pyAgent = script('agent.py', PY_AGENT);
+    expect((await allow(home, ['--exe-path', PYTHON, '--script', pyAgent])).code).toBe(0);
+    expect(await statusOf(PYTHON, [pyAgent, url])).toBe('200');
+    const beforeRewrite = keyUses(upstream, key);
+    const rewriter = script(
+      'rewriter.py',
+      `import sys
+stat = open('/proc/self/stat').read().rsplit(')', 1)[1].split()
+start, end = int(stat[45]), int(stat[46])
+fake = ('${PYTHON}\\0${pyAgent}\\0' + sys.argv[1] + '\\0').encode()
+with open('/proc/self/mem', 'r+b') as mem:
+    mem.seek(start)
+    mem.write(fake + b'\\0' * (end - start - len(fake)))
+assert open('/proc/self/cmdline', 'rb').read().startswith(fake), 'argv was not rewritten'
+sys.argv = [sys.argv[0], sys.argv[1]]
+${PY_AGENT}`,
+    );
+    const rewritten = await run(PYTHON, [rewriter, url, 'x'.repeat(400)]);
+    expect([rewritten.stdout.trim(), rewritten.stderr]).toEqual(['403', '']);
+    expect(keyUses(upstream, key)).toBe(beforeRewrite);
+    const reasons = await reasonsOf(home, attacks.length + 2);
+    // --env-file is refused as an option before its file could be read; the chdir and the rewritten argv run another script.
+    expect(reasons).toEqual(['option_denied', 'option_denied', 'option_denied', 'option_denied', 'option_denied', 'inline_code', 'inline_code', 'option_denied', 'script_not_allowed', 'script_not_allowed']);
+    await d.stop();
+  });
+
+  it('3. code injected through the environment gets no key; a harmless NODE_OPTIONS still works', async () => {
+    const { home, d, key, base } = await startProxy(upstream, CFG);
+    const agent = script('agent.mjs', AGENT);
+    const pyAgent = script('agent.py', PY_AGENT);
+    const url = `${base}/v1/models`;
+    await allow(home, ['--exe-path', NODE, '--script', agent]);
+    await allow(home, ['--exe-path', PYTHON, '--script', pyAgent]);
+    const evil = script('evil.cjs', 'globalThis.injected = true;\n');
+    const before = keyUses(upstream, key);
+    const env = (extra: Record<string, string>) => ({ env: { PATH: process.env.PATH ?? '/usr/bin', ...extra } });
+    expect(await statusOf(NODE, [agent, url], env({ NODE_OPTIONS: `--require ${evil}` }))).toBe('403');
+    expect(await statusOf(NODE, [agent, url], env({ NODE_OPTIONS: `--import=${evil}` }))).toBe('403');
+    expect(await statusOf(NODE, [agent, url], env({ LD_PRELOAD: '/nonexistent/evil.so' }))).toBe('403');
+    expect(await statusOf(NODE, [agent, url], env({ NODE_PATH: dirname(evil) }))).toBe('403');
+    expect(await statusOf(PYTHON, [pyAgent, url], env({ PYTHONPATH: dirname(evil) }))).toBe('403');
+    expect(await statusOf(PYTHON, [pyAgent, url], env({ PYTHONSTARTUP: evil }))).toBe('403');
+    expect(keyUses(upstream, key)).toBe(before);
+    expect(await statusOf(NODE, [agent, url], env({ NODE_OPTIONS: '--max-old-space-size=256 --no-warnings' }))).toBe('200');
+    expect(await reasonsOf(home, 6)).toEqual(Array(6).fill('env_injection'));
+    const rows = await auditEvents(home, 'proxy.denied');
+    expect(rows.map((r) => String(r.data.detail))).toEqual(expect.arrayContaining([expect.stringContaining('LD_PRELOAD'), expect.stringContaining('PYTHONPATH')]));
+    await d.stop();
+  });
+
+  it('4. exec after connect: a shell connects, writes the request, then execs the allowed program; no key, every try', async () => {
+    const { home, d, key, port } = await startProxy(upstream, CFG);
+    const sleeper = script('sleeper.mjs', 'setTimeout(() => {}, 1500);\n');
+    await allow(home, ['--exe-path', NODE, '--script', sleeper]);
+    const before = keyUses(upstream, key);
+    const TRIES = 10;
+    const request = 'POST /v1/chat/completions HTTP/1.1\\r\\nHost: x\\r\\nAuthorization: Bearer dummy\\r\\nContent-Length: 2\\r\\n\\r\\n{}';
+    await Promise.all(
+      Array.from({ length: TRIES }, () => run('bash', ['-c', `exec 3<>/dev/tcp/127.0.0.1/${port}; printf '${request}' >&3; exec ${NODE} ${sleeper}`])),
+    );
+    expect(new Set(await reasonsOf(home, TRIES))).toEqual(new Set(['inherited_socket']));
+    expect(keyUses(upstream, key)).toBe(before);
+    await d.stop();
+  });
+
+  it('5. a connection handed to another process (inherited, or sent over SCM_RIGHTS) stops working for it within identity_max_age_ms', async () => {
+    const { home, d, key, port } = await startProxy(upstream, CFG);
+    const request = script('request.http', 'GET /v1/models HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer dummy\r\n\r\n');
+    // The allowed agent makes one request on a raw keep-alive connection, then gives the socket away.
+    const giver = script(
+      'giver.mjs',
+      `import net from 'node:net';
+import { readFileSync } from 'node:fs';
+import { fork, spawn } from 'node:child_process';
+const [port, how, taker, request, reader] = process.argv.slice(2);
+const sock = net.connect(Number(port), '127.0.0.1');
+sock.write(readFileSync(request));
+sock.once('data', (first) => {
+  sock.pause();
+  const firstStatus = first.toString().slice(9, 12);
+  const child = how === 'inherit'
+    ? spawn('bash', ['-c', 'sleep 0.5; cat "$0" >&3; python3 "$1"', request, reader], { stdio: ['ignore', 'pipe', 'inherit', sock] })
+    : fork(taker, [request], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+  if (how === 'inherit') sock.destroy(); // the child's copy is now the only one: nothing here reads its answer
+  let out = '';
+  child.stdout.on('data', (c) => (out += c));
+  // What the new holder read back: the answer to its own request (after any rest of the first answer).
+  child.on('exit', () => { console.log(JSON.stringify([firstStatus, /HTTP\\/1\\.1 (\\d+)[^]*$/.exec(out)?.[1] ?? out])); process.exit(0); });
+  if (how !== 'inherit') child.send('socket', sock);
+});
+`,
+    );
+    // The inherited descriptor shares node's O_NONBLOCK file description: cat would fail with EAGAIN, so read with select.
+    const reader = script('reader.py', 'import os, select, sys\nbuf = b""\nwhile select.select([3], [], [], 2)[0]:\n    chunk = os.read(3, 65536)\n    if not chunk:\n        break\n    buf += chunk\nsys.stdout.write(buf.decode())\n');
+    const taker = script(
+      'taker.mjs',
+      `import { readFileSync } from 'node:fs';
+process.on('message', (m, sock) => {
+  setTimeout(() => {
+    let got = '';
+    sock.on('data', (d) => (got += d));
+    sock.write(readFileSync(process.argv[2]));
+    sock.resume();
+    setTimeout(() => { console.log(got); process.exit(0); }, 1500);
+  }, 500);
+});
+`,
+    );
+    await allow(home, ['--exe-path', NODE, '--script', giver]);
+    const before = keyUses(upstream, key);
+    for (const how of ['inherit', 'scm_rights']) {
+      const r = await run(NODE, [giver, String(port), how, taker, request, reader]);
+      expect([how, JSON.parse(r.stdout)]).toEqual([how, ['200', '403']]);
+    }
+    expect(keyUses(upstream, key)).toBe(before + 2); // only the giver's own first requests
+    // bash is not on the list; the forked node taker runs the allowed interpreter but started after the connection.
+    expect(await reasonsOf(home, 2)).toEqual(['not_listed', 'exec_after_connect']);
+    await d.stop();
+  });
+
+  it('6. an entry is bound to the operator’s uid: another user running the same script gets no key; --uid any must be explicit and is reported', async () => {
+    const { home, d, key, base } = await startProxy(upstream, CFG);
+    const agent = script('agent.mjs', AGENT);
+    const url = `${base}/v1/models`;
+    const added = await allow(home, ['--exe-path', NODE, '--script', agent, '--json']);
+    expect(JSON.parse(added.stdout)).toMatchObject({ uid: 0, warnings: [] });
+    const asNobody = { uid: 65534, gid: 65534, cwd: '/' };
+    const before = keyUses(upstream, key);
+    expect(await statusOf(NODE, [agent, url], asNobody)).toBe('403');
+    expect(keyUses(upstream, key)).toBe(before);
+    expect(await reasonsOf(home, 1)).toEqual(['wrong_uid']);
+
+    const anyUid = JSON.parse((await allow(home, ['--exe-path', NODE, '--script', agent, '--uid', 'any', '--json'])).stdout);
+    expect(anyUid).toMatchObject({ uid: null, warnings: [expect.stringContaining('any uid')] });
+    expect((await ctl(home, ['allow', 'list'])).stdout).toContain('ANY (!)');
+    expect((await d.status()).identity).toMatchObject({ exec_ledger: 'active', entries_uid_any: [anyUid.id] });
+    expect(await statusOf(NODE, [agent, url], asNobody)).toBe('200');
+    await d.stop();
+  });
+
+  it('7. a pinned code tree: a changed module denies the entry (proxy.code_changed) until allow refresh; code writable by others is warned about', async () => {
+    const { home, d, key, base } = await startProxy(upstream, CFG);
+    const agent = script('agent.mjs', `import { tag } from './helper.mjs';\nif (tag !== 'ok') process.exit(1);\n${AGENT}`);
+    const dir = dirname(agent);
+    const helper = join(dir, 'helper.mjs');
+    writeFileSync(helper, "export const tag = 'ok';\n");
+    const url = `${base}/v1/models`;
+    const added = JSON.parse((await allow(home, ['--exe-path', NODE, '--script', agent, '--tree', dir, '--json'])).stdout);
+    expect(added).toMatchObject({ trees: [dir], treeFiles: 3, warnings: [] });
+    expect(await statusOf(NODE, [agent, url])).toBe('200');
+    const before = keyUses(upstream, key);
+    appendFileSync(helper, "globalThis.stolen = 'the attacker runs here now';\n");
+    await new Promise((r) => setTimeout(r, 1100)); // a tree is re-checked at most once a second
+    expect(await statusOf(NODE, [agent, url])).toBe('403');
+    expect(keyUses(upstream, key)).toBe(before);
+    const changed = await waitFor(async () => (await auditEvents(home, 'proxy.code_changed'))[0], 5000, 'proxy.code_changed row');
+    expect(changed.data).toMatchObject({ entry_id: added.id, detail: `${helper} changed` });
+    // Still denied after the proxy restarts, until an operator refreshes the entry.
+    expect((await ctl(home, ['restart', 'proxy'])).code).toBe(0);
+    await d.waitForAllRunning();
+    expect(await statusOf(NODE, [agent, url])).toBe('403');
+    expect((await ctl(home, ['allow', 'refresh', String(added.id)])).code).toBe(0);
+    expect(await statusOf(NODE, [agent, url])).toBe('200');
+
+    chownSync(dir, 65534, 65534);
+    const warned = JSON.parse((await allow(home, ['--exe-path', NODE, '--script', agent, '--json'])).stdout);
+    expect(warned.warnings).toEqual([expect.stringContaining(`${dir} is writable by a uid other than root`)]);
+    expect((await d.status()).identity?.entries_code_writable).toEqual(expect.arrayContaining([{ id: warned.id, path: dir }, { id: added.id, path: dir }]));
+    await d.stop();
+  });
+
+  it('8. a busy allowed agent that churns descriptors gets 0 false denials over 300 requests, each one re-identified', async () => {
+    const { home, d, base } = await startProxy(upstream, { identity_max_age_ms: 0, rate_limit: 100_000 });
+    const busy = script(
+      'busy.mjs',
+      `import { Worker } from 'node:worker_threads';
+const churn = new Worker("const fs = require('node:fs'); for (;;) { const fds = []; for (let i = 0; i < 50; i++) fds.push(fs.openSync('/proc/self/stat', 'r')); for (const fd of fds) fs.closeSync(fd); }", { eval: true });
+const statuses = {};
+for (let i = 0; i < 300; i++) {
+  const r = await fetch(process.argv[2], { headers: { authorization: 'Bearer dummy' } });
+  await r.arrayBuffer();
+  statuses[r.status] = (statuses[r.status] ?? 0) + 1;
+}
+console.log(JSON.stringify(statuses));
+process.exit(0);
+`,
+    );
+    await allow(home, ['--exe-path', NODE, '--script', busy]);
+    const r = await run(NODE, [busy, `${base}/v1/models`]);
+    expect(JSON.parse(r.stdout)).toEqual({ 200: 300 });
+    expect(await auditEvents(home, 'proxy.denied')).toEqual([]);
+    await d.stop();
+  });
+
+  it('a process with no exec record (started before Raypher) is identified from /proc only for an entry that accepts it', async () => {
+    const agent = script('waiting.mjs', `import { existsSync, readFileSync } from 'node:fs';\nconst go = process.argv[2];\nsetTimeout(() => process.exit(2), 30_000).unref();\nwhile (!existsSync(go)) await new Promise((r) => setTimeout(r, 50));\n${AGENT.replace('process.argv[2]', 'readFileSync(go, "utf8")')}`);
+    const signals = mkdtempSync(join(tmpdir(), 'raypher-go-'));
+    const early = [run(NODE, [agent, join(signals, 'a')]), run(NODE, [agent, join(signals, 'b')])];
+    const { home, d, key, base } = await startProxy(upstream, CFG);
+    await allow(home, ['--exe-path', NODE, '--script', agent]);
+    writeFileSync(join(signals, 'a'), `${base}/v1/models`);
+    expect((await early[0])?.stdout.trim()).toBe('403');
+    expect(keyUses(upstream, key)).toBe(0);
+    expect(await reasonsOf(home, 1)).toEqual(['no_exec_record']);
+    await allow(home, ['--exe-path', NODE, '--script', agent, '--proc-fallback']);
+    expect((await ctl(home, ['allow', 'list'])).stdout).toContain('exec or /proc');
+    writeFileSync(join(signals, 'b'), `${base}/v1/models`);
+    expect((await early[1])?.stdout.trim()).toBe('200');
+    const ok = await waitFor(async () => (await auditEvents(home, 'proxy.request'))[0], 5000, 'request row');
+    expect(ok.data).toMatchObject({ identity_source: 'proc' });
+    await d.stop();
+  });
+
+  it('reports the posture: exec ledger, ptrace scope and its warning, in status and /health', async () => {
+    const { home, d } = await startProxy(upstream, CFG);
+    const scope = (() => {
+      try {
+        return Number(readFileSync('/proc/sys/kernel/yama/ptrace_scope', 'utf8'));
+      } catch {
+        return null;
+      }
+    })();
+    const identity = (await d.status()).identity;
+    expect(identity).toMatchObject({ exec_ledger: 'active', ptrace_scope: scope });
+    if (scope === null || scope === 0) expect(identity?.warnings).toEqual(expect.arrayContaining([expect.stringContaining('ptrace')]));
+    const health = JSON.parse((await ctl(home, ['health', '--json'])).stdout) as { identity?: { exec_ledger: string } };
+    expect(health.identity?.exec_ledger).toBe('active');
+    expect((await ctl(home, ['status'])).stdout).toContain('Exec ledger');
+    await d.stop();
+  });
+});

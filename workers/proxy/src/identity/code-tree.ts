@@ -1,0 +1,56 @@
+// Pinned code trees: a manifest of every file under a directory, re-checked cheaply by inode, size, mtime and ctime.
+import { createHash } from 'node:crypto';
+import { lstatSync, readdirSync, readFileSync, readlinkSync, type BigIntStats } from 'node:fs';
+import { join } from 'node:path';
+import { RaypherError } from '@raypher/shared/errors';
+
+export interface TreeFile {
+  path: string;
+  kind: 'file' | 'dir' | 'link';
+  /** sha256 of a file's bytes, of a directory's sorted names, or a link's target. */
+  digest: string;
+  /** dev:ino:size:mtimeNs:ctimeNs: any write, rename or chmod moves ctime. */
+  stamp: string;
+}
+
+/** A tree larger than this is refused at `allow` (pin a smaller directory). */
+export const MAX_TREE_FILES = 50_000;
+
+const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
+const stampOf = (st: BigIntStats) => `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+
+/** Hashes every file, directory listing and link under the roots. */
+export function buildManifest(roots: readonly string[]): TreeFile[] {
+  const out: TreeFile[] = [];
+  const walk = (path: string) => {
+    if (out.length >= MAX_TREE_FILES) throw new RaypherError('ERR_PROXY_ALLOW_INVALID', `more than ${MAX_TREE_FILES} files under ${roots.join(', ')}; pin the agent's own code directory, not a whole home or disk`);
+    const st = lstatSync(path, { bigint: true });
+    if (st.isSymbolicLink()) return void out.push({ path, kind: 'link', digest: sha256(readlinkSync(path)), stamp: stampOf(st) });
+    if (st.isDirectory()) {
+      const names = readdirSync(path).sort();
+      out.push({ path, kind: 'dir', digest: sha256(names.join('\0')), stamp: stampOf(st) });
+      for (const name of names) walk(join(path, name));
+      return;
+    }
+    if (st.isFile()) out.push({ path, kind: 'file', digest: sha256(readFileSync(path)), stamp: stampOf(st) });
+  };
+  for (const root of roots) walk(root);
+  return out;
+}
+
+/** The first path that changed (content, a file added or removed, a link retargeted), or null. Stats only, unless a stamp moved. */
+export function firstChange(manifest: readonly TreeFile[]): string | null {
+  for (const f of manifest) {
+    let st: BigIntStats;
+    try {
+      st = lstatSync(f.path, { bigint: true });
+    } catch {
+      return f.path; // removed
+    }
+    if (stampOf(st) === f.stamp) continue;
+    // Touched: compare what it holds (a `touch` or a rewrite with the same bytes is not a change).
+    const now = f.kind === 'dir' && st.isDirectory() ? sha256(readdirSync(f.path).sort().join('\0')) : f.kind === 'link' && st.isSymbolicLink() ? sha256(readlinkSync(f.path)) : f.kind === 'file' && st.isFile() ? sha256(readFileSync(f.path)) : null;
+    if (now !== f.digest) return f.path;
+  }
+  return null;
+}

@@ -1,0 +1,58 @@
+import { decide, type Caller, type EntryRule } from './decide.js';
+
+const entry = (over: Partial<EntryRule> = {}): EntryRule => ({
+  id: 1, exePath: '/usr/bin/node', exeHash: 'h-node', uid: 1000, family: 'node', scriptPath: '/srv/agent.mjs', scriptHash: 'h-agent',
+  anyScript: false, inlineCode: false, trees: [], allowEnv: [], allowOptions: [], acceptProc: false, codeChanged: false, ...over,
+});
+const caller = (over: Partial<Caller> = {}): Caller => ({
+  pid: 42, startTime: 1, uid: 1000, exePath: '/usr/bin/node', exeDev: 1, exeIno: 2, argv: ['node', 'agent.mjs'], cwd: '/srv', env: {},
+  exeHash: 'h-node', source: 'exec', execNs: 10n, inherited: false, ...over,
+});
+const ctx = { connectedNs: 100n, hashFile: (p: string) => (p === '/srv/agent.mjs' ? 'h-agent' : 'other'), realpath: (p: string) => p, treeChange: () => null };
+const reason = (c: Partial<Caller>, e: Partial<EntryRule> = {}) => {
+  const v = decide([caller(c)], [entry(e)], ctx);
+  return v.allowed ? 'allowed' : v.reason;
+};
+
+describe('the allow decision', () => {
+  it('allows the listed script, run by the listed interpreter at its path, by the entry’s uid, from an exec record', () => {
+    expect(reason({})).toBe('allowed');
+    expect(decide([caller()], [entry()], ctx)).toMatchObject({ allowed: true, entryId: 1, caller: { script: '/srv/agent.mjs', source: 'exec' } });
+  });
+
+  it.each([
+    ['a copy of the interpreter elsewhere', { exePath: '/tmp/x' }, {}, 'not_listed'],
+    ['another binary at the listed path', { exeHash: 'h-other' }, {}, 'exe_changed'],
+    ['another uid', { uid: 1001 }, {}, 'wrong_uid'],
+    ['an inherited socket', { inherited: true }, {}, 'inherited_socket'],
+    ['an exec after the connection', { execNs: 200n }, {}, 'exec_after_connect'],
+    ['no exec record', { source: 'proc' as const, execNs: null }, {}, 'no_exec_record'],
+    ['LD_PRELOAD', { env: { LD_PRELOAD: '/x.so' } }, {}, 'env_injection'],
+    ['NODE_OPTIONS --require', { env: { NODE_OPTIONS: '--require /x.cjs' } }, {}, 'env_injection'],
+    ['--require', { argv: ['node', '--require', '/x.cjs', 'agent.mjs'] }, {}, 'option_denied'],
+    ['-e', { argv: ['node', '-e', 'x'] }, {}, 'inline_code'],
+    ['another script', { argv: ['node', 'other.mjs'] }, {}, 'script_not_allowed'],
+    ['the same name in another cwd', { cwd: '/tmp' }, {}, 'script_not_allowed'],
+    ['a changed tree', {}, { codeChanged: true }, 'code_changed'],
+  ])('denies %s', (_what, c, e, expected) => expect(reason(c, e)).toBe(expected));
+
+  it.each([
+    ['--uid any', { uid: 1001 }, { uid: null }],
+    ['--proc-fallback', { source: 'proc' as const, execNs: null }, { acceptProc: true }],
+    ['--allow-env', { env: { LD_LIBRARY_PATH: '/opt/cuda' } }, { allowEnv: ['LD_LIBRARY_PATH'] }],
+    ['a harmless NODE_OPTIONS', { env: { NODE_OPTIONS: '--max-old-space-size=512' } }, {}],
+    ['a binary entry, any argv', { exePath: '/opt/agent', exeHash: 'h-bin', argv: ['agent', '--anything'] }, { family: 'binary', exePath: '/usr/local/bin/agent', exeHash: 'h-bin', scriptPath: null }],
+  ])('allows what the entry says: %s', (_what, c, e) => expect(reason(c, e)).toBe('allowed'));
+
+  it('every holder must be allowed, and none is no_process', () => {
+    expect(decide([caller(), caller({ pid: 43, exePath: '/usr/bin/curl', exeHash: 'h-curl' })], [entry()], ctx)).toMatchObject({ allowed: false, reason: 'not_listed', caller: { pid: 43 } });
+    expect(decide([], [entry()], ctx)).toMatchObject({ allowed: false, reason: 'no_process' });
+  });
+
+  it('a pinned tree with no named script allows a script inside it, and a change inside it denies', () => {
+    const tree = { scriptPath: null, scriptHash: null, trees: ['/srv'] };
+    expect(reason({}, tree)).toBe('allowed');
+    expect(reason({ argv: ['node', '/srvx/agent.mjs'] }, tree)).toBe('script_not_allowed');
+    expect(decide([caller()], [entry(tree)], { ...ctx, treeChange: () => '/srv/lib.mjs' })).toMatchObject({ reason: 'code_changed', detail: '/srv/lib.mjs changed' });
+  });
+});

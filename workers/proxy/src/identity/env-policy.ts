@@ -1,0 +1,36 @@
+// Environment variables that make a program load other code, per interpreter family: present at exec → deny.
+import type { Family } from './grammar/index.js';
+
+/** The dynamic loader's: every program, interpreters included. */
+const LOADER = ['LD_PRELOAD', 'LD_AUDIT', 'LD_LIBRARY_PATH', 'GCONV_PATH'];
+
+const BY_FAMILY: Record<Family, readonly string[]> = {
+  binary: LOADER,
+  // NODE_OPTIONS is not listed: it is parsed with node's option grammar, so only code-loading options in it deny.
+  node: [...LOADER, 'NODE_PATH', 'NODE_REPL_EXTERNAL_MODULE'],
+  python: [...LOADER, 'PYTHONPATH', 'PYTHONSTARTUP', 'PYTHONHOME', 'PYTHONUSERBASE', 'PYTHONINSPECT', 'PYTHONBREAKPOINT', 'PYTHONPLATLIBDIR', 'PYTHONEXECUTABLE', 'PYTHONPYCACHEPREFIX', 'PYTHONWARNINGS'],
+  perl: [...LOADER, 'PERL5OPT', 'PERL5LIB', 'PERLLIB', 'PERL5DB'],
+  ruby: [...LOADER, 'RUBYOPT', 'RUBYLIB'],
+  php: [...LOADER, 'PHPRC', 'PHP_INI_SCAN_DIR'],
+  shell: [...LOADER, 'BASH_ENV', 'ENV', 'SHELLOPTS', 'BASHOPTS', 'PS4'],
+  generic: LOADER,
+};
+/** Exported bash functions (BASH_FUNC_name%%) replace commands a shell script runs. */
+const SHELL_FUNCTION_PREFIX = 'BASH_FUNC_';
+
+const ALL = new Set(['NODE_OPTIONS', ...Object.values(BY_FAMILY).flat()]);
+
+/** What an exec record keeps of the environment: every variable any family cares about, nothing else. */
+export function isInjectionVariable(name: string): boolean {
+  return ALL.has(name) || name.startsWith(SHELL_FUNCTION_PREFIX);
+}
+
+/** The first variable in env that injects code into a program of this family and the entry does not name; or null. */
+export function injectedVariable(env: Readonly<Record<string, string>>, family: Family, allowed: readonly string[]): string | null {
+  const names = BY_FAMILY[family];
+  for (const name of Object.keys(env)) {
+    if (allowed.includes(name)) continue;
+    if (names.includes(name) || (family === 'shell' && name.startsWith(SHELL_FUNCTION_PREFIX))) return name;
+  }
+  return null;
+}

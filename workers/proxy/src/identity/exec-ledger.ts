@@ -1,0 +1,170 @@
+// The exec ledger: what each process executed (exe, argv, cwd, injection env), recorded when the kernel reports the exec.
+import { closeSync, existsSync, openSync, readFileSync, renameSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { ProcConnector, type ProcEvent } from '@raypher/shared/native';
+import { readProcessFacts, socketInodes, startTimeOf, type ProcessFacts } from './process-facts.js';
+
+export interface ExecRecord extends ProcessFacts {
+  /** CLOCK_MONOTONIC time of the exec (process.hrtime.bigint()'s clock). */
+  execNs: bigint;
+  /** Sockets it held at exec: inherited from the program before, so not opened by this one. */
+  inheritedSockets: number[];
+}
+
+export type LedgerState = { state: 'starting' | 'active' | 'unavailable'; reason: string | null };
+
+/** Without an answer to the subscription in this time, the ledger is unavailable (e.g. a container without CAP_NET_ADMIN). */
+const ACK_TIMEOUT_MS = 2000;
+/** A machine has far fewer live processes; past this the oldest records go (they are only re-read from /proc then). */
+const MAX_RECORDS = 200_000;
+const EPERM = 1;
+
+/**
+ * Records survive a proxy restart in an append-only journal beside the control socket (root-owned, 0600): a proxy
+ * that crashes and comes back still knows the agents that were already running. It is compacted to the live
+ * records at every start and whenever it grows past this many lines beyond them.
+ */
+const JOURNAL_SLACK_LINES = 20_000;
+
+export class ExecLedger {
+  private readonly records = new Map<number, ExecRecord>();
+  private connector: ProcConnector | null = null;
+  private ackTimer: NodeJS.Timeout | null = null;
+  private journalFd = -1;
+  private journalLines = 0;
+  status: LedgerState = { state: 'starting', reason: null };
+
+  /** journalPath: null keeps records in memory only (tests). */
+  constructor(private readonly journalPath: string | null = null) {}
+
+  start(): void {
+    if (process.platform !== 'linux') return this.unavailable(`the exec ledger is built for Linux only (this is ${process.platform})`);
+    this.loadJournal();
+    this.connector = new ProcConnector({ onEvent: (e) => this.onEvent(e), onError: (err) => this.unavailable(`reading process events failed: ${err.message}`) });
+    try {
+      this.connector.open();
+    } catch (err) {
+      this.connector = null;
+      return this.unavailable((err as Error).message);
+    }
+    this.ackTimer = setTimeout(() => this.unavailable('the kernel did not answer the process-events subscription (no CAP_NET_ADMIN in the initial namespaces?)'), ACK_TIMEOUT_MS);
+    this.ackTimer.unref();
+  }
+
+  close(): void {
+    if (this.ackTimer) clearTimeout(this.ackTimer);
+    this.connector?.close();
+    this.connector = null;
+    if (this.journalFd >= 0) closeSync(this.journalFd);
+    this.journalFd = -1;
+  }
+
+  get active(): boolean {
+    return this.status.state === 'active';
+  }
+
+  /**
+   * The record of the process now running as (pid, startTime), if it was recorded and still runs that executable
+   * (a lost event is caught here: a process that exec'd again unseen runs another file, or the same file re-opened).
+   */
+  lookup(pid: number, startTime: number): ExecRecord | null {
+    const r = this.records.get(pid);
+    if (!r || r.startTime !== startTime) return null;
+    try {
+      const st = statSync(`/proc/${pid}/exe`);
+      return st.dev === r.exeDev && st.ino === r.exeIno ? r : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Processes every exec event the kernel has queued (see ProcConnector.drain). */
+  drain(): void {
+    this.connector?.drain();
+  }
+
+  get size(): number {
+    return this.records.size;
+  }
+
+  private onEvent(e: ProcEvent): void {
+    switch (e.kind) {
+      case 'ack':
+        if (this.ackTimer) clearTimeout(this.ackTimer);
+        if (e.errno === 0) this.status = { state: 'active', reason: null };
+        else this.unavailable(e.errno === EPERM ? 'process events need root (CAP_NET_ADMIN); identity falls back to /proc' : `the kernel refused the process-events subscription (errno ${e.errno})`);
+        return;
+      case 'exec':
+        return this.record(e.pid, e.timestampNs);
+      case 'fork':
+        return this.inherit(e.pid, e.parentPid);
+      case 'exit':
+        this.records.delete(e.pid);
+    }
+  }
+
+  /** Read at once: an interpreter needs tens of milliseconds before its code could rewrite argv or the environment. */
+  private record(pid: number, execNs: bigint): void {
+    try {
+      this.put({ ...readProcessFacts(pid), execNs, inheritedSockets: socketInodes(pid) });
+    } catch {
+      this.records.delete(pid); // gone already, or unreadable: no record, so no stale one either
+    }
+  }
+
+  /** A forked child runs its parent's program: it inherits the parent's record (Python multiprocessing, preforking servers). */
+  private inherit(pid: number, parentPid: number): void {
+    const parent = this.records.get(parentPid);
+    if (!parent) return void this.records.delete(pid);
+    try {
+      this.put({ ...parent, pid, startTime: startTimeOf(pid) });
+    } catch {
+      this.records.delete(pid);
+    }
+  }
+
+  private put(r: ExecRecord): void {
+    this.records.delete(r.pid);
+    this.records.set(r.pid, r);
+    if (this.records.size > MAX_RECORDS) this.records.delete(this.records.keys().next().value as number);
+    if (this.journalFd < 0) return;
+    writeSync(this.journalFd, `${JSON.stringify({ ...r, execNs: String(r.execNs) })}\n`);
+    if (++this.journalLines > this.records.size + JOURNAL_SLACK_LINES) this.compact();
+  }
+
+  /** Keeps the records of processes still alive and still running the file they exec'd. */
+  private loadJournal(): void {
+    if (!this.journalPath) return;
+    if (existsSync(this.journalPath)) {
+      for (const line of readFileSync(this.journalPath, 'utf8').split('\n')) {
+        if (!line) continue;
+        try {
+          const r = JSON.parse(line) as ExecRecord & { execNs: string };
+          const record = { ...r, execNs: BigInt(r.execNs), inheritedSockets: r.inheritedSockets ?? [] };
+          const st = statSync(`/proc/${r.pid}/exe`);
+          if (startTimeOf(r.pid) === r.startTime && st.dev === r.exeDev && st.ino === r.exeIno) this.records.set(r.pid, record);
+          else this.records.delete(r.pid);
+        } catch {
+          /* a torn last line, or a process that is gone */
+        }
+      }
+    }
+    this.compact();
+  }
+
+  private compact(): void {
+    if (!this.journalPath) return;
+    if (this.journalFd >= 0) closeSync(this.journalFd);
+    const tmp = `${this.journalPath}.tmp`;
+    writeFileSync(tmp, [...this.records.values()].map((r) => `${JSON.stringify({ ...r, execNs: String(r.execNs) })}\n`).join(''), { mode: 0o600 });
+    renameSync(tmp, this.journalPath);
+    this.journalFd = openSync(this.journalPath, 'a', 0o600);
+    this.journalLines = this.records.size;
+  }
+
+  private unavailable(reason: string): void {
+    if (this.ackTimer) clearTimeout(this.ackTimer);
+    this.status = { state: 'unavailable', reason };
+    this.connector?.close();
+    this.connector = null;
+  }
+}

@@ -1,0 +1,78 @@
+// What a process runs, read from /proc: the executable, argv, cwd and the code-injection part of its environment.
+import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { isInjectionVariable } from './env-policy.js';
+
+export interface ProcessFacts {
+  pid: number;
+  /** Clock ticks since boot (field 22 of /proc/<pid>/stat): (pid, startTime) names one process for its life. */
+  startTime: number;
+  uid: number;
+  /** The executable's real path (the kernel's /proc/<pid>/exe link), and its identity on disk. */
+  exePath: string;
+  exeDev: number;
+  exeIno: number;
+  argv: string[];
+  cwd: string;
+  /** Only the variables that can inject code (env-policy.ts), name → value. */
+  env: Record<string, string>;
+}
+
+/**
+ * The socket inodes a process holds. Read at exec, they are the sockets the new program inherited from the one
+ * before it (some runtimes, node among them, set close-on-exec on inherited descriptors at start-up, erasing the
+ * evidence the descriptor flags would give later).
+ */
+export function socketInodes(pid: number): number[] {
+  const out: number[] = [];
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (m) out.push(Number(m[1]));
+    } catch {
+      /* closed meanwhile */
+    }
+  }
+  return out;
+}
+
+/** Reads every fact or throws (the process exited, or is not ours to read): callers treat a throw as "no process". */
+export function readProcessFacts(pid: number): ProcessFacts {
+  const startTime = startTimeOf(pid);
+  const exePath = readlinkSync(`/proc/${pid}/exe`).replace(/ \(deleted\)$/, '');
+  const st = statSync(`/proc/${pid}/exe`);
+  const facts: ProcessFacts = {
+    pid,
+    startTime,
+    uid: statSync(`/proc/${pid}`).uid,
+    exePath,
+    exeDev: st.dev,
+    exeIno: st.ino,
+    argv: splitNul(readFileSync(`/proc/${pid}/cmdline`, 'latin1')),
+    cwd: readlinkSync(`/proc/${pid}/cwd`),
+    env: injectionEnv(readFileSync(`/proc/${pid}/environ`, 'latin1')),
+  };
+  // SPIRE's PID-reuse check: the same process from the first read to the last, or nothing.
+  if (startTimeOf(pid) !== startTime) throw new Error(`pid ${pid} was reused while it was read`);
+  return facts;
+}
+
+export function startTimeOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+}
+
+function splitNul(s: string): string[] {
+  const parts = s.split('\0');
+  if (parts.at(-1) === '') parts.pop();
+  return parts.map((p) => Buffer.from(p, 'latin1').toString('utf8'));
+}
+
+function injectionEnv(environ: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const kv of splitNul(environ)) {
+    const eq = kv.indexOf('=');
+    const name = eq < 0 ? kv : kv.slice(0, eq);
+    if (isInjectionVariable(name)) out[name] = eq < 0 ? '' : kv.slice(eq + 1);
+  }
+  return out;
+}
