@@ -13,6 +13,22 @@ export class AuditBatcher {
 
   constructor(private readonly ledger: AuditLedger, private readonly logger: Logger) {}
 
+  /** Open records of key uses: begun before the key leaves, written as one proxy.request row when complete. */
+  private readonly open = new Map<string, Record<string, unknown>>();
+
+  /** Records a key use before the key leaves the proxy. Throws when it cannot be recorded (the caller fails closed). */
+  begin(requestId: string, data: Record<string, unknown>): void {
+    this.open.set(requestId, data);
+  }
+
+  /** Completes a begun key use (status, sizes, usage or the error) as its proxy.request row. */
+  complete(requestId: string, data: Record<string, unknown>): void {
+    const begun = this.open.get(requestId);
+    if (!begun) return;
+    this.open.delete(requestId);
+    this.add('proxy.request', { ...begun, ...data });
+  }
+
   add(type: EventName, data: Record<string, unknown>): void {
     this.queue.push({ type, data });
     if (this.queue.length >= MAX_BATCH) void this.flush();

@@ -166,6 +166,13 @@ export function createHandler(d: HandlerDeps): ProxyHandler {
       let status = 0;
       const usage = new UsageTail();
       d.metrics.overhead.observe(overheadBefore / 1000);
+      // The key use is on record before the key leaves; completion (or failure) is added to the same record.
+      try {
+        d.audit.begin(requestId, { request_id: requestId, provider: route_.provider.name, method: req.method, path: route_.auditPath, ...who, script: decision.caller?.script ?? null });
+      } catch (err) {
+        d.limiter.refund(limitKey, perMinute);
+        return sendError(res, 503, 'ERR_AUDIT_JOURNAL', `the key use could not be recorded, so no key was used: ${(err as Error).message}`, t0);
+      }
       const abort = d.upstreams.send(
         { base: route_.provider.base, path: route_.upstreamPath, method: req.method ?? 'GET', headers, body: requestBody(req, (n) => (bytesIn += n)), headersTimeoutMs: d.config().upstream_timeout_ms },
         res,
@@ -189,10 +196,11 @@ export function createHandler(d: HandlerDeps): ProxyHandler {
             d.stats.served++;
             d.metrics.requests.inc({ provider: route_.provider.name, status: String(status) });
             d.stats.latencyMsTotal += latency;
-            d.audit.add('proxy.request', { request_id: requestId, provider: route_.provider.name, method: req.method, path: route_.auditPath, status, latency_ms: round(latency), overhead_ms: round(overheadBefore), bytes_in: bytesIn, bytes_out: bytesOut, usage: usage.usage(), ...who, script: decision.caller?.script ?? null });
+            d.audit.complete(requestId, { status, latency_ms: round(latency), overhead_ms: round(overheadBefore), bytes_in: bytesIn, bytes_out: bytesOut, usage: usage.usage() });
           },
           onError(err, timeout) {
             inFlight.delete(abort);
+            d.audit.complete(requestId, { status: res.headersSent ? status : 0, error: String(err.code ?? err.message), latency_ms: round(performance.now() - t0), overhead_ms: round(overheadBefore), bytes_in: bytesIn, bytes_out: bytesOut, usage: usage.usage() });
             if (err.code === 'CLIENT_GONE') return; // nobody to answer; the 'close' handler refunded the slot
             if (res.headersSent) return void res.destroy(err);
             d.limiter.refund(limitKey, perMinute);
