@@ -17,6 +17,7 @@ const LIMITS: SocketLimits = {
   burstAllowance: 4,
   helloDeadlineMs: 300,
   frameDeadlineMs: 300,
+  newcomerGraceMs: 100,
   idleMs: 400,
   sweepMs: 20,
   closeGraceMs: 10,

@@ -112,16 +112,17 @@ export class ConnectionGuard {
   }
 
   private enforceCaps(): void {
-    const { maxConnections, maxPerUid } = this.opts.limits;
+    const { maxConnections, maxPerUid, newcomerGraceMs } = this.opts.limits;
+    const clock = { now: this.now(), newcomerGraceMs };
     const settled = [...this.conns].filter((c) => c.settled);
     for (const [uid, count] of this.perUid) {
       if (count <= maxPerUid) continue;
-      const victims = pickVictims(settled.filter((c) => c.uid === uid), count - maxPerUid);
+      const victims = pickVictims(settled.filter((c) => c.uid === uid), count - maxPerUid, clock);
       for (const c of victims) this.drop(c, 'evicted', `uid ${uid} is at its limit of ${maxPerUid} connections; this one had no hello or was idle and made room for a newer one`);
     }
     const over = this.conns.size - maxConnections;
     if (over <= 0) return;
-    for (const c of pickVictims(settled.filter((c) => !c.closed), over)) {
+    for (const c of pickVictims(settled.filter((c) => !c.closed), over, clock)) {
       this.drop(c, 'evicted', `the socket is at its limit of ${maxConnections} connections; this one had no hello or was idle and made room for a newer one`);
     }
   }

@@ -11,23 +11,25 @@ export interface EvictionCandidate {
   readonly lastActiveAt: number;
 }
 
+export interface EvictionClock {
+  now: number;
+  /** How long a new connection may take to say hello, or a greeted one to send its next request, before it counts as silent. */
+  newcomerGraceMs: number;
+}
+
 /**
- * Picks up to `count` victims: unprivileged callers before privileged ones; within each, connections
- * without a hello (oldest first) before greeted idle ones (longest idle first). Busy ones are never picked,
- * so the newest connection, whose hello is on its way, is the last to go.
+ * Picks up to `count` victims: unprivileged callers before privileged ones; within each, connections that
+ * had time for a hello and sent none (oldest first), then greeted ones idle past the grace (longest idle
+ * first), then the rest by last sign of life. Busy ones are never picked. So a flood of silent connections,
+ * or of greeted ones that then say nothing, makes room for the newest connection, whose hello is on its way.
  */
-export function pickVictims<T extends EvictionCandidate>(candidates: readonly T[], count: number): T[] {
+export function pickVictims<T extends EvictionCandidate>(candidates: readonly T[], count: number, clock: EvictionClock): T[] {
   if (count <= 0) return [];
+  const since = (c: T): number => (c.greeted ? c.lastActiveAt : c.connectedAt);
+  const quiet = (c: T): boolean => clock.now - since(c) >= clock.newcomerGraceMs;
+  const rank = (c: T): number => (c.privileged ? 3 : 0) + (!quiet(c) ? 2 : c.greeted ? 1 : 0);
   return candidates
     .filter((c) => !c.busy)
     .sort((a, b) => rank(a) - rank(b) || since(a) - since(b))
     .slice(0, count);
-}
-
-function rank(c: EvictionCandidate): number {
-  return (c.privileged ? 2 : 0) + (c.greeted ? 1 : 0);
-}
-
-function since(c: EvictionCandidate): number {
-  return c.greeted ? c.lastActiveAt : c.connectedAt;
 }

@@ -11,6 +11,8 @@ export interface SocketLimits {
   readonly helloDeadlineMs: number;
   /** A frame whose first byte arrived must be complete within this. */
   readonly frameDeadlineMs: number;
+  /** A connection this young without a hello is a newcomer still saying it: evicted after silent and idle ones. */
+  readonly newcomerGraceMs: number;
   /** A greeted connection with no request in flight and no traffic for this long is closed. */
   readonly idleMs: number;
   /** How often deadlines and caps are checked (the precision of the deadlines above). */
@@ -26,6 +28,7 @@ export interface SocketLimits {
 const DEADLINES = {
   helloDeadlineMs: 5_000,
   frameDeadlineMs: 5_000,
+  newcomerGraceMs: 1_000,
   sweepMs: 250,
   closeGraceMs: 100,
   // Node's default listen backlog is 511: a whole backlog accepted in one turn still fits.
