@@ -57,6 +57,11 @@ export class GuardedConnection implements EvictionCandidate {
     if (this.closing) return;
     this.closing = true;
     if (this.socket.writable) this.socket.write(encodeFrame({ t: 'res', id: 0, ok: false, e: { code, message } }, IPC_LIMITS.maxFrameBytes));
+    // Usually the frame is already in the kernel (the client can still read it): free the descriptor now.
+    if (this.socket.writableLength === 0) {
+      this.socket.destroy();
+      return;
+    }
     this.socket.end();
     setTimeout(() => this.socket.destroy(), graceMs).unref();
   }
