@@ -32,9 +32,10 @@ const CODES: Record<CloseReason, ErrorCode> = {
 };
 
 /**
- * One per listening socket. A new connection is never refused because the socket is full: once it has had
- * an I/O turn to say hello, the caps are enforced by evicting connections without a hello (oldest first),
- * then idle ones (see eviction.ts), so an admin's raypherctl gets in even during a flood from its own uid.
+ * One per listening socket. A new connection is not refused because the socket is full: after it has had an
+ * I/O turn to say hello, the caps are enforced by evicting others, silent ones first, then idle ones, the
+ * newest last and admins after everyone else (see eviction.ts), so an admin's raypherctl gets in even during
+ * a flood from its own uid. Only a burst past maxConnections + burstAllowance in one turn is refused.
  */
 export class ConnectionGuard {
   /** Insertion order is connection age. */
@@ -63,7 +64,7 @@ export class ConnectionGuard {
     const conn = new GuardedConnection(socket, caller.uid, caller.privileged, { now: this.now, onGone: (c) => this.forget(c) });
     const { maxConnections, burstAllowance } = this.opts.limits;
     if (this.stopped || this.conns.size >= maxConnections + burstAllowance) {
-      this.drop(conn, 'refused', `${this.conns.size} connections are open, the limit is ${maxConnections}; try again in a moment`);
+      this.drop(conn, 'refused', this.stopped ? 'the socket is closing' : `${this.conns.size} connections are open, the limit is ${maxConnections}; try again in a moment`);
       return null;
     }
     this.conns.add(conn);
