@@ -267,6 +267,7 @@ export function createHandler(d: HandlerDeps): ProxyHandler {
       function reportEcho(): void {
         const where = guard.where();
         if (where.length === 0) return;
+        d.metrics.keyEchoed.inc();
         d.audit.add('proxy.key_echoed', { request_id: requestId, provider: route_.provider.name, where, path: route_.auditPath, ...who });
         d.logger.warn('the upstream echoed the injected key; it was masked before reaching the client', { request_id: requestId, provider: route_.provider.name, where });
       }
