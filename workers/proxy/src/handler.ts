@@ -16,7 +16,7 @@ import { encodingProblem, KeyEchoGuard } from './key-echo.js';
 import type { PanicSwitch } from './panic.js';
 import { route, type Provider, type Route } from './providers.js';
 import { replyRaw } from './raw-reply.js';
-import { ALLOW_HEADER, bodyTooLarge, checkRequest, limitedBody, type Refusal } from './request-limits.js';
+import { ALLOW_HEADER, badPathRefusal, bodyTooLarge, checkRequest, limitedBody, type Refusal } from './request-limits.js';
 import { UsageTail } from './usage.js';
 import type { ProxyMetrics } from './metrics.js';
 import type { RateLimiter } from './rate-limit.js';
@@ -172,7 +172,7 @@ export function createHandler(d: HandlerDeps): ProxyHandler {
       }
       return sendError(res, 403, 'ERR_PROXY_CALLER_DENIED', denyMessage(decision.reason, decision.detail), t0, { reason: decision.reason, pid: decision.caller?.pid ?? null, exe: decision.caller?.exe ?? null });
     }
-    const refusal = checkRequest(req, d.config()) ?? (r instanceof Error ? { status: 400, code: 'ERR_PROXY_BAD_PATH' as const, reason: 'bad_path' as const, message: r.message } : null);
+    const refusal = checkRequest(req, d.config()) ?? (r instanceof Error ? badPathRefusal(r) : null);
     if (refusal) return refuseRequest(req, res, t0, requestId, refusal, who);
     if (!r || r instanceof Error) return sendError(res, 404, 'ERR_PROXY_UNKNOWN_ROUTE', `no provider serves ${pathOnly(req.url)}; use /v1/... (OpenAI-compatible), /anthropic/... or /gemini/...`, t0);
     const limitKey = `${decision.caller.exe_hash}:${decision.caller.uid}`;

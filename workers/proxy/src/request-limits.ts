@@ -39,6 +39,11 @@ export function bodyTooLarge(max: number): Refusal {
   return { status: 413, code: 'ERR_PROXY_BODY_TOO_LARGE', reason: 'body_too_large', message: `the request body is larger than ${max} bytes ([proxy] max_body_bytes)` };
 }
 
+/** A path that would leave its provider (providers.ts route threw ERR_PROXY_BAD_PATH). */
+export function badPathRefusal(err: Error): Refusal {
+  return { status: 400, code: 'ERR_PROXY_BAD_PATH', reason: 'bad_path', message: err.message };
+}
+
 /**
  * A chunked body counted on its way upstream; past `max` bytes it throws ERR_PROXY_BODY_TOO_LARGE, which aborts the
  * upstream request mid-body (the provider never gets a complete request). An async iterable, because a 'data'
