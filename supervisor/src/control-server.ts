@@ -2,7 +2,7 @@
 import { chmodSync, chownSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { RaypherError } from '@raypher/shared/errors';
-import { Control, Peer, SocketTransport, type Access, type Handler, type MethodDef } from '@raypher/shared/ipc';
+import { Control, CONTROL_SOCKET_LIMITS, ConnectionGuard, Peer, SocketTransport, type Access, type Handler, type MethodDef } from '@raypher/shared/ipc';
 import type { Logger } from '@raypher/shared/logging';
 import { peerCred } from '@raypher/shared/native';
 import { accessFor, type AuthzPolicy } from './authz.js';
@@ -12,9 +12,6 @@ type ControlMethods = typeof Control;
 export type RouteTable = {
   [K in keyof ControlMethods]: ControlMethods[K] extends MethodDef<infer P, infer R> ? Handler<P, R> : never;
 };
-
-/** Connections served at once; more are closed on accept. */
-const MAX_CONNECTIONS = 64;
 
 export interface ControlServerOptions {
   socketPath: string;
@@ -28,10 +25,15 @@ export interface ControlServerOptions {
 
 export async function startControlServer(opts: ControlServerOptions): Promise<Server> {
   rmSync(opts.socketPath, { force: true }); // we hold the home lock, so any socket file here is stale
-  const server = createServer((socket) => onConnection(socket, opts));
-  server.maxConnections = MAX_CONNECTIONS;
+  // No server.maxConnections: it refuses at the cap, which locks the admin out; the guard evicts instead.
+  const guard = new ConnectionGuard({ name: 'control socket', limits: CONTROL_SOCKET_LIMITS, warn: (m, meta) => opts.logger.warn(m, meta) });
+  const server = createServer((socket) => onConnection(socket, opts, guard));
+  server.once('close', () => guard.stop());
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (err) => reject(new RaypherError('ERR_HOME_INSECURE', `cannot listen on control socket ${opts.socketPath}: ${err.message}`)));
+    server.once('error', (err) => {
+      guard.stop();
+      reject(new RaypherError('ERR_HOME_INSECURE', `cannot listen on control socket ${opts.socketPath}: ${err.message}`));
+    });
     server.listen(opts.socketPath, () => resolve());
   });
   try {
@@ -44,7 +46,7 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Se
   return server;
 }
 
-function onConnection(socket: Socket, opts: ControlServerOptions): void {
+function onConnection(socket: Socket, opts: ControlServerOptions, guard: ConnectionGuard): void {
   let access: Access;
   let who: string;
   let caller: { uid: number; pid: number };
@@ -58,11 +60,12 @@ function onConnection(socket: Socket, opts: ControlServerOptions): void {
     socket.destroy();
     return;
   }
-  let greeted = false;
-  const peer = new Peer(new SocketTransport(socket), {
+  const conn = guard.admit(socket, { uid: caller.uid, privileged: access === 'admin' });
+  if (!conn) return;
+  const peer = new Peer(conn.transport(new SocketTransport(socket)), {
     label: `control ${who}`,
     guard: (method) => {
-      if (!greeted && method.name !== Control.hello.name) {
+      if (!conn.greeted && method.name !== Control.hello.name) {
         throw new RaypherError('ERR_IPC_HANDSHAKE_REQUIRED', `send ${Control.hello.name} first`);
       }
       if (method.access === 'admin' && access !== 'admin') {
@@ -77,7 +80,7 @@ function onConnection(socket: Socket, opts: ControlServerOptions): void {
     const def = Control[name] as MethodDef<unknown, unknown>;
     peer.handle(def, name !== 'hello' ? handler : async (p, meta) => {
       const result = await handler(p, meta);
-      greeted = true;
+      conn.markGreeted();
       return result;
     });
   }

@@ -7,6 +7,10 @@ export class RawClient {
   private waiting: Array<(v: unknown) => void> = [];
   readonly frames: unknown[] = [];
   closed = false;
+  /** The code of the last connection-level error (id 0) the server sent, e.g. why it hung up. */
+  connectionError: string | undefined;
+  /** Resolves when the server (or this side) closed the connection. */
+  readonly whenClosed: Promise<void>;
 
   private constructor(readonly socket: Socket) {
     socket.on('data', (chunk: Buffer) => {
@@ -15,15 +19,20 @@ export class RawClient {
         const len = this.buf.readUInt32BE(0);
         const frame = JSON.parse(this.buf.subarray(4, 4 + len).toString('utf8')) as unknown;
         this.buf = this.buf.subarray(4 + len);
+        const { id, e } = frame as { id?: unknown; e?: { code?: string } };
+        if (id === 0 && e?.code) this.connectionError = e.code;
         const w = this.waiting.shift();
         if (w) w(frame);
         else this.frames.push(frame);
       }
     });
-    socket.on('close', () => {
-      this.closed = true;
-      for (const w of this.waiting.splice(0)) w(null);
-    });
+    this.whenClosed = new Promise((resolve) =>
+      socket.on('close', () => {
+        this.closed = true;
+        for (const w of this.waiting.splice(0)) w(null);
+        resolve();
+      }),
+    );
     socket.on('error', () => undefined);
   }
 
@@ -59,6 +68,16 @@ export class RawClient {
   close(): void {
     this.socket.destroy();
   }
+}
+
+/** A valid hello request frame body for the control socket. */
+export const HELLO = { t: 'req', id: 1, m: 'hello', p: { protocolVersion: PROTOCOL_VERSION, client: 'test', version: '0' } };
+
+/** The first bytes of a frame that announces `length` bytes and sends only `sent` of them. */
+export function partialFrame(length = 100, sent = 10): Buffer {
+  const head = Buffer.alloc(4);
+  head.writeUInt32BE(length);
+  return Buffer.concat([head, Buffer.alloc(sent, 0x20)]);
 }
 
 /**

@@ -291,6 +291,29 @@ process.exit(0);
     await d.stop();
   });
 
+  it('exec records of running agents survive a proxy restart; only listed programs are journaled, with secrets on argv redacted', async () => {
+    const { home, d, key, base } = await startProxy(upstream, CFG);
+    const agent = script('waiting.mjs', `import { existsSync, readFileSync } from 'node:fs';\nconst go = process.argv[2];\nsetTimeout(() => process.exit(2), 30_000).unref();\nwhile (!existsSync(go)) await new Promise((r) => setTimeout(r, 50));\n${AGENT.replace('process.argv[2]', 'readFileSync(go, "utf8")')}`);
+    await allow(home, ['--exe-path', NODE, '--script', agent]);
+    const signals = mkdtempSync(join(tmpdir(), 'raypher-go-'));
+    // A careless user puts a key on a command line: of the allowed agent, and of a program that is not listed.
+    const running = run(NODE, [agent, join(signals, 'go'), `--api-key=${key}`]);
+    await run('/bin/sh', ['-c', 'true', key]);
+    const journal = join(home, 'run', 'exec-ledger.jsonl');
+    await waitFor(async () => readFileSync(journal, 'utf8').includes(agent), 5000, 'the agent in the journal');
+    expect((await ctl(home, ['restart', 'proxy'])).code).toBe(0);
+    await d.waitForAllRunning();
+    writeFileSync(join(signals, 'go'), `${base}/v1/models`);
+    expect((await running).stdout.trim()).toBe('200');
+    const ok = await waitFor(async () => (await auditEvents(home, 'proxy.request'))[0], 5000, 'request row');
+    expect(ok.data).toMatchObject({ identity_source: 'exec' });
+    const text = readFileSync(journal, 'utf8');
+    expect(text.includes(key)).toBe(false);
+    expect(text).toContain('--api-key=[REDACTED]');
+    expect(text).not.toContain('/bin/sh');
+    await d.stop();
+  });
+
   it('reports the posture: exec ledger, ptrace scope and its warning, in status and /health', async () => {
     const { home, d } = await startProxy(upstream, CFG);
     const scope = (() => {

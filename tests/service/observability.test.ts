@@ -2,6 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Db } from '@raypher/shared/db';
+import { PROTOCOL_VERSION } from '@raypher/shared/ipc';
 import { spawn } from 'node:child_process';
 import { CTL_BIN, ctl, Daemon, killAll, makeHome, run, waitFor } from '../helpers/daemon.js';
 
@@ -90,7 +91,7 @@ describe('health, metrics, logs, audit', () => {
 
   it('version reports both ends', async () => {
     const home = makeHome();
-    expect(JSON.parse((await ctl(home, ['version', '--json'])).stdout)).toEqual({ cli: '0.1.0', daemon: null, protocol: 1 });
+    expect(JSON.parse((await ctl(home, ['version', '--json'])).stdout)).toEqual({ cli: '0.1.0', daemon: null, protocol: PROTOCOL_VERSION });
     const d = await Daemon.start(home);
     expect(JSON.parse((await ctl(home, ['version', '--json'])).stdout)).toMatchObject({ daemon: '0.1.0' });
     await waitFor(async () => true, 10, 'noop');

@@ -74,7 +74,8 @@ describe('config', () => {
     const parsed = parseConfigText(shipped, 'example');
     expect(parsed).toEqual(defaultConfig());
     for (const [section, keys] of Object.entries(CONFIG_SCHEMA)) {
-      for (const k of Object.keys(keys)) expect(shipped).toContain(`[${section}]`) && expect(shipped).toMatch(new RegExp(`^${k} = `, 'm'));
+      expect(shipped).toContain(`[${section}]`);
+      for (const k of Object.keys(keys)) expect(shipped).toMatch(new RegExp(`^${k} = `, 'm'));
     }
   });
 });

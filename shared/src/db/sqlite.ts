@@ -1,4 +1,5 @@
 // A small promise wrapper over sqlite3 with WAL, a busy timeout and serialized transactions.
+import { chmodSync, closeSync, openSync } from 'node:fs';
 import sqlite3 from 'sqlite3';
 import { RaypherError } from '../errors/index.js';
 
@@ -8,12 +9,18 @@ export type Param = string | number | bigint | Buffer | null;
 /** Time a writer waits for another process's lock before failing, in ms. */
 const BUSY_TIMEOUT_MS = 5000;
 
+/** raypher.db and vault.db hold the audit ledger and secrets: owner only, whatever the umask or directory. */
+const DB_FILE_MODE = 0o600;
+/** The files SQLite keeps beside a database; it creates them with the database's mode, older ones are forced. */
+const COMPANION_SUFFIXES = ['-wal', '-shm', '-journal'] as const;
+
 export class Db {
   private chain: Promise<unknown> = Promise.resolve();
 
   private constructor(private readonly raw: sqlite3.Database, readonly file: string) {}
 
   static async open(file: string, { readOnly = false } = {}): Promise<Db> {
+    if (!readOnly) restrictMode(file, true);
     const flags = readOnly ? sqlite3.OPEN_READONLY : sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE;
     const raw = await new Promise<sqlite3.Database>((resolve, reject) => {
       const db = new sqlite3.Database(file, flags, (err) => (err ? reject(err) : resolve(db)));
@@ -24,6 +31,7 @@ export class Db {
     const db = new Db(raw, file);
     if (!readOnly) {
       await db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;');
+      for (const suffix of COMPANION_SUFFIXES) restrictMode(`${file}${suffix}`, false);
     }
     return db;
   }
@@ -71,5 +79,17 @@ export class Db {
 
   close(): Promise<void> {
     return new Promise((resolve) => this.raw.close(() => resolve()));
+  }
+}
+
+/** Creates the file 0600 (create) or forces an existing one to 0600; a file that cannot be made private stops the open. */
+function restrictMode(path: string, create: boolean): void {
+  try {
+    if (create) closeSync(openSync(path, 'a', DB_FILE_MODE));
+    chmodSync(path, DB_FILE_MODE);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (!create && code === 'ENOENT') return;
+    throw new RaypherError('ERR_DB_OPEN', `cannot make ${path} private (mode 0600): ${code ?? (err as Error).message}; it must be owned by the user Raypher runs as`);
   }
 }

@@ -30,6 +30,11 @@ export class FrameDecoder {
 
   constructor(private readonly maxFrameBytes: number, private readonly sink: FrameSink) {}
 
+  /** Bytes of a frame that has begun but is not complete yet (0 between frames). */
+  get pendingBytes(): number {
+    return this.buffered;
+  }
+
   push(chunk: Buffer): void {
     if (this.dead) return;
     this.chunks.push(chunk);

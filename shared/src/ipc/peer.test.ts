@@ -65,6 +65,16 @@ describe('Peer', () => {
     await expect(pending).rejects.toMatchObject({ code: 'ERR_IPC_DISCONNECTED' });
   });
 
+  it('fails pending requests with the reason a closing server gave (a deadline, a cap), not a bare disconnect', async () => {
+    const { server, client, a } = pair();
+    server.handle(Control.status, () => new Promise(() => undefined));
+    const pending = client.call(Control.status, {}, { timeoutMs: 10_000 });
+    // As on a socket, the error frame arrives before the end of the stream.
+    setTimeout(() => void a.send({ t: 'res', id: 0, ok: false, e: { code: 'ERR_IPC_TOO_MANY_CONNECTIONS', message: 'control socket: at its limit' } }), 10);
+    setTimeout(() => a.close(), 20);
+    await expect(pending).rejects.toMatchObject({ code: 'ERR_IPC_TOO_MANY_CONNECTIONS' });
+  });
+
   it('rejects a result of the wrong shape with ERR_IPC_BAD_RESULT', async () => {
     const { server, client } = pair();
     server.handle(Control['config.reload'], () => ({ applied: 'all' }) as unknown as { applied: string[]; requiresRestart: string[] });

@@ -50,6 +50,8 @@ export class Peer {
   private readonly listeners = new Map<string, { def: EventDef<unknown>; fns: Array<(p: unknown, handle?: unknown) => void> }>();
   private readonly closeListeners: Array<() => void> = [];
   private isClosed = false;
+  /** The connection-level error the other end sent last, if any: why it is about to close the link. */
+  private closeReason: RaypherError | null = null;
 
   constructor(private readonly transport: Transport, private readonly options: PeerOptions) {
     transport.start({
@@ -157,7 +159,9 @@ export class Peer {
 
   private onResponse(res: { id: number; ok: boolean; r?: unknown; e?: { code: string; message: string } }): void {
     if (res.id === CONNECTION_LEVEL_ID) {
-      this.options.onProtocolError?.(fromWire(res.e ?? { code: 'ERR_INTERNAL_UNEXPECTED', message: 'connection-level error' }));
+      // A server that closes the link says why first (a deadline, a cap): pending calls fail with that reason.
+      this.closeReason = fromWire(res.e ?? { code: 'ERR_INTERNAL_UNEXPECTED', message: 'connection-level error' });
+      this.options.onProtocolError?.(this.closeReason);
       return;
     }
     const pending = this.pending.get(res.id);
@@ -216,7 +220,7 @@ export class Peer {
     if (this.isClosed) return;
     this.isClosed = true;
     for (const id of [...this.pending.keys()]) {
-      this.settle(id, new RaypherError('ERR_IPC_DISCONNECTED', `${this.options.label}: the peer disconnected before replying`));
+      this.settle(id, this.closeReason ?? new RaypherError('ERR_IPC_DISCONNECTED', `${this.options.label}: the peer disconnected before replying`));
     }
     for (const fn of this.closeListeners.splice(0)) fn();
   }

@@ -67,7 +67,10 @@ export const record = <T>(inner: Schema<T>): Schema<Record<string, T>> =>
   make(`record<${inner.describe}>`, (v, p) => {
     if (!isPlainObject(v)) throw new SchemaError(p, 'an object');
     const out: Record<string, T> = {};
-    for (const [k, item] of Object.entries(v)) out[k] = inner.parse(item, `${p}.${k}`);
+    for (const [k, item] of Object.entries(v)) {
+      refusePrototypeKey(k, p);
+      out[k] = inner.parse(item, `${p}.${k}`);
+    }
     return out;
   });
 
@@ -84,17 +87,26 @@ export const object = <S extends Shape>(shape: S): Schema<ObjectOf<S>> =>
   make('object', (v, p) => {
     if (!isPlainObject(v)) throw new SchemaError(p, 'an object');
     for (const key of Object.keys(v)) {
-      if (!(key in shape)) throw new SchemaError(`${p}.${key}`, 'no such field');
+      refusePrototypeKey(key, p);
+      // Own keys only: `in` would accept toString, valueOf, constructor... from Object.prototype.
+      if (!Object.hasOwn(shape, key)) throw new SchemaError(`${p}.${key}`, 'no such field');
     }
     const out: Record<string, unknown> = {};
     for (const [key, schema] of Object.entries(shape)) {
-      const parsed = schema.parse(v[key], p ? `${p}.${key}` : key);
+      const parsed = schema.parse(Object.hasOwn(v, key) ? v[key] : undefined, p ? `${p}.${key}` : key);
       if (parsed !== undefined) out[key] = parsed;
     }
     return out as ObjectOf<S>;
   });
 
 export const empty = (): Schema<Record<string, never>> => object({}) as Schema<Record<string, never>>;
+
+/** Keys that reach an object's prototype when assigned or looked up; never valid in a message. */
+const PROTOTYPE_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
+function refusePrototypeKey(key: string, path: string): void {
+  if (PROTOTYPE_KEYS.has(key)) throw new SchemaError(`${path}.${key}`, 'no prototype key (__proto__, constructor, prototype)');
+}
 
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -3,8 +3,10 @@ import winston from 'winston';
 import DailyRotateFile from 'winston-daily-rotate-file';
 import { join } from 'node:path';
 import { redactString, redactValue } from './redact.js';
+import { LOG_REPEAT_LIMITS, RepeatLimiter, repeatedSuffix } from './repeat-limiter.js';
 
 export { redactString, redactValue, REDACTED } from './redact.js';
+export { LOG_REPEAT_LIMITS } from './repeat-limiter.js';
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
 export type Logger = winston.Logger;
@@ -18,7 +20,19 @@ export interface LoggerOptions {
   retentionDays: number;
   /** Also write to stdout (foreground runs). */
   console: boolean;
+  /** Identical warn/error lines within this window are collapsed into one summary; LOG_REPEAT_LIMITS.windowMs by default. */
+  repeatWindowMs?: number;
 }
+
+/** Only these levels are collapsed: a fuzzer or a flood repeats warnings; info lines (requests, lifecycle) stay one per event. */
+const COLLAPSED_LEVELS: ReadonlySet<string> = new Set(['warn', 'error']);
+/** Marks the summary line, so it passes the repeat filter it comes from. */
+const SUMMARY = Symbol('raypher.log.repeatSummary');
+/** Where closeLogger finds the limiter of a logger made by createLogger. */
+const REPEATS = Symbol('raypher.log.repeats');
+
+type LogEntry = Record<string, unknown> & { level: string; message: unknown };
+type LoggerWithRepeats = Logger & { [REPEATS]?: { close(): void } };
 
 const redactFormat = winston.format((info) => {
   for (const key of Object.keys(info)) {
@@ -27,8 +41,33 @@ const redactFormat = winston.format((info) => {
   return info;
 });
 
+// First in the chain, so the key is the line as the caller wrote it (no timestamp yet, not yet redacted).
+function repeatFormat(limiter: RepeatLimiter<LogEntry>): winston.Logform.Format {
+  return winston.format((info) => {
+    if (!COLLAPSED_LEVELS.has(info.level) || (info as { [SUMMARY]?: boolean })[SUMMARY]) return info;
+    const entry: LogEntry = { ...Object.fromEntries(Object.entries(info)), level: info.level, message: info.message };
+    const key = lineKey(entry);
+    return key === null || limiter.admit(key, entry) ? info : false;
+  })();
+}
+
+function lineKey(entry: LogEntry): string | null {
+  try {
+    return JSON.stringify(entry);
+  } catch {
+    return null; // cycles or BigInt: written as is, never collapsed
+  }
+}
+
 export function createLogger(opts: LoggerOptions): Logger {
-  const format = winston.format.combine(winston.format.timestamp(), redactFormat(), winston.format.json());
+  const windowMs = opts.repeatWindowMs ?? LOG_REPEAT_LIMITS.windowMs;
+  let logger: Logger | null = null;
+  const limiter = new RepeatLimiter<LogEntry>({
+    windowMs,
+    maxTracked: LOG_REPEAT_LIMITS.maxTracked,
+    onRepeated: (entry, count) => logger?.log({ ...entry, message: `${String(entry.message)}${repeatedSuffix(count)}`, repeated: count, [SUMMARY]: true }),
+  });
+  const format = winston.format.combine(repeatFormat(limiter), winston.format.timestamp(), redactFormat(), winston.format.json());
   const transports: winston.transport[] = [
     new DailyRotateFile({
       dirname: opts.dir,
@@ -40,7 +79,17 @@ export function createLogger(opts: LoggerOptions): Logger {
     }),
   ];
   if (opts.console) transports.push(new winston.transports.Console());
-  return winston.createLogger({ level: opts.level, defaultMeta: { process: opts.process }, format, transports });
+  const created: LoggerWithRepeats = winston.createLogger({ level: opts.level, defaultMeta: { process: opts.process }, format, transports });
+  logger = created;
+  const timer = setInterval(() => limiter.flush(), windowMs);
+  timer.unref();
+  created[REPEATS] = {
+    close: () => {
+      clearInterval(timer);
+      limiter.flush(true);
+    },
+  };
+  return created;
 }
 
 /** Finds the newest log file of a process (for `raypherctl logs`). */
@@ -48,8 +97,9 @@ export function logFilePrefix(processName: string): string {
   return `${processName}-`;
 }
 
-/** Flushes file transports before the process exits. */
+/** Writes pending repeat summaries and flushes file transports before the process exits. */
 export function closeLogger(logger: Logger): Promise<void> {
+  (logger as LoggerWithRepeats)[REPEATS]?.close();
   return new Promise((resolve) => {
     const timer = setTimeout(resolve, 2000);
     timer.unref();

@@ -8,8 +8,14 @@ import type { Transport, TransportEvents } from '../transport.js';
 export class SocketTransport implements Transport {
   private queued = 0;
   private closed = false;
+  private decoder: FrameDecoder | null = null;
 
   constructor(readonly socket: Socket, private readonly limits = IPC_LIMITS) {}
+
+  /** True while a frame has begun arriving but is not complete (the connection guard times it). */
+  get partialFrame(): boolean {
+    return (this.decoder?.pendingBytes ?? 0) > 0;
+  }
 
   start(events: TransportEvents): void {
     const decoder = new FrameDecoder(this.limits.maxFrameBytes, {
@@ -22,6 +28,7 @@ export class SocketTransport implements Transport {
         setTimeout(() => this.socket.destroy(), 100).unref();
       },
     });
+    this.decoder = decoder;
     this.socket.on('data', (chunk: Buffer) => decoder.push(chunk));
     this.socket.on('error', () => this.socket.destroy());
     this.socket.once('close', () => {

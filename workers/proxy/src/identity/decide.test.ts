@@ -29,6 +29,8 @@ describe('the allow decision', () => {
     ['no exec record', { source: 'proc' as const, execNs: null }, {}, 'no_exec_record'],
     ['LD_PRELOAD', { env: { LD_PRELOAD: '/x.so' } }, {}, 'env_injection'],
     ['NODE_OPTIONS --require', { env: { NODE_OPTIONS: '--require /x.cjs' } }, {}, 'env_injection'],
+    ['OPENSSL_CONF (engines are shared objects)', { env: { OPENSSL_CONF: '/tmp/evil.cnf' } }, {}, 'env_injection'],
+    ['NODE_PRESERVE_SYMLINKS', { env: { NODE_PRESERVE_SYMLINKS: '1' } }, {}, 'env_injection'],
     ['--require', { argv: ['node', '--require', '/x.cjs', 'agent.mjs'] }, {}, 'option_denied'],
     ['-e', { argv: ['node', '-e', 'x'] }, {}, 'inline_code'],
     ['another script', { argv: ['node', 'other.mjs'] }, {}, 'script_not_allowed'],
@@ -41,7 +43,7 @@ describe('the allow decision', () => {
     ['--proc-fallback', { source: 'proc' as const, execNs: null }, { acceptProc: true }],
     ['--allow-env', { env: { LD_LIBRARY_PATH: '/opt/cuda' } }, { allowEnv: ['LD_LIBRARY_PATH'] }],
     ['a harmless NODE_OPTIONS', { env: { NODE_OPTIONS: '--max-old-space-size=512' } }, {}],
-    ['a binary entry, any argv', { exePath: '/opt/agent', exeHash: 'h-bin', argv: ['agent', '--anything'] }, { family: 'binary', exePath: '/usr/local/bin/agent', exeHash: 'h-bin', scriptPath: null }],
+    ['a binary entry, any argv', { exePath: '/opt/agent', exeHash: 'h-bin', argv: ['agent', '--anything'] }, { family: 'binary' as const, exePath: '/usr/local/bin/agent', exeHash: 'h-bin', scriptPath: null }],
   ])('allows what the entry says: %s', (_what, c, e) => expect(reason(c, e)).toBe('allowed'));
 
   it('every holder must be allowed, and none is no_process', () => {

@@ -1,13 +1,13 @@
 // Environment variables that make a program load other code, per interpreter family: present at exec → deny.
 import type { Family } from './grammar/index.js';
 
-/** The dynamic loader's: every program, interpreters included. */
-const LOADER = ['LD_PRELOAD', 'LD_AUDIT', 'LD_LIBRARY_PATH', 'GCONV_PATH'];
+/** The dynamic loader's, and OpenSSL's (a config file or module path can load engines and providers: shared objects). */
+const LOADER = ['LD_PRELOAD', 'LD_AUDIT', 'LD_LIBRARY_PATH', 'GCONV_PATH', 'OPENSSL_CONF', 'OPENSSL_ENGINES', 'OPENSSL_MODULES'];
 
 const BY_FAMILY: Record<Family, readonly string[]> = {
   binary: LOADER,
   // NODE_OPTIONS is not listed: it is parsed with node's option grammar, so only code-loading options in it deny.
-  node: [...LOADER, 'NODE_PATH', 'NODE_REPL_EXTERNAL_MODULE'],
+  node: [...LOADER, 'NODE_PATH', 'NODE_REPL_EXTERNAL_MODULE', 'NODE_PRESERVE_SYMLINKS'],
   python: [...LOADER, 'PYTHONPATH', 'PYTHONSTARTUP', 'PYTHONHOME', 'PYTHONUSERBASE', 'PYTHONINSPECT', 'PYTHONBREAKPOINT', 'PYTHONPLATLIBDIR', 'PYTHONEXECUTABLE', 'PYTHONPYCACHEPREFIX', 'PYTHONWARNINGS'],
   perl: [...LOADER, 'PERL5OPT', 'PERL5LIB', 'PERLLIB', 'PERL5DB'],
   ruby: [...LOADER, 'RUBYOPT', 'RUBYLIB'],

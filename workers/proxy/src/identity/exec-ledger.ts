@@ -1,5 +1,6 @@
 // The exec ledger: what each process executed (exe, argv, cwd, injection env), recorded when the kernel reports the exec.
 import { closeSync, existsSync, openSync, readFileSync, renameSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { redactString } from '@raypher/shared/logging';
 import { ProcConnector, type ProcEvent } from '@raypher/shared/native';
 import { readProcessFacts, socketInodes, startTimeOf, type ProcessFacts } from './process-facts.js';
 
@@ -20,8 +21,11 @@ const EPERM = 1;
 
 /**
  * Records survive a proxy restart in an append-only journal beside the control socket (root-owned, 0600): a proxy
- * that crashes and comes back still knows the agents that were already running. It is compacted to the live
- * records at every start and whenever it grows past this many lines beyond them.
+ * that crashes and comes back still knows the agents that were already running. Only records of allow-listed
+ * executables are journaled, their argv and environment values passed through the log redaction (a key someone
+ * typed on a command line never reaches the disk); every other process is known in memory only. The journal is
+ * compacted to the live records at every start, whenever the list changes, and whenever it grows past this many
+ * lines beyond them.
  */
 const JOURNAL_SLACK_LINES = 20_000;
 
@@ -31,6 +35,9 @@ export class ExecLedger {
   private ackTimer: NodeJS.Timeout | null = null;
   private journalFd = -1;
   private journalLines = 0;
+  private compactedLines = 0;
+  /** Real paths of the allow-listed executables: only their records are journaled. */
+  private watched = new Set<string>();
   status: LedgerState = { state: 'starting', reason: null };
 
   /** journalPath: null keeps records in memory only (tests). */
@@ -75,6 +82,12 @@ export class ExecLedger {
     } catch {
       return null;
     }
+  }
+
+  /** The allow-listed executables changed: the journal now keeps exactly their records. */
+  watch(exePaths: readonly string[]): void {
+    this.watched = new Set(exePaths);
+    if (this.journalFd >= 0) this.compact();
   }
 
   /** Processes every exec event the kernel has queued (see ProcConnector.drain). */
@@ -126,9 +139,9 @@ export class ExecLedger {
     this.records.delete(r.pid);
     this.records.set(r.pid, r);
     if (this.records.size > MAX_RECORDS) this.records.delete(this.records.keys().next().value as number);
-    if (this.journalFd < 0) return;
-    writeSync(this.journalFd, `${JSON.stringify({ ...r, execNs: String(r.execNs) })}\n`);
-    if (++this.journalLines > this.records.size + JOURNAL_SLACK_LINES) this.compact();
+    if (this.journalFd < 0 || !this.watched.has(r.exePath)) return;
+    writeSync(this.journalFd, journalLine(r));
+    if (++this.journalLines > this.compactedLines + JOURNAL_SLACK_LINES) this.compact();
   }
 
   /** Keeps the records of processes still alive and still running the file they exec'd. */
@@ -148,6 +161,8 @@ export class ExecLedger {
         }
       }
     }
+    // Until the list arrives, what was journaled stays journaled (its executables were listed when it was written).
+    this.watched = new Set([...this.records.values()].map((r) => r.exePath));
     this.compact();
   }
 
@@ -155,10 +170,11 @@ export class ExecLedger {
     if (!this.journalPath) return;
     if (this.journalFd >= 0) closeSync(this.journalFd);
     const tmp = `${this.journalPath}.tmp`;
-    writeFileSync(tmp, [...this.records.values()].map((r) => `${JSON.stringify({ ...r, execNs: String(r.execNs) })}\n`).join(''), { mode: 0o600 });
+    const kept = [...this.records.values()].filter((r) => this.watched.has(r.exePath));
+    writeFileSync(tmp, kept.map(journalLine).join(''), { mode: 0o600 });
     renameSync(tmp, this.journalPath);
     this.journalFd = openSync(this.journalPath, 'a', 0o600);
-    this.journalLines = this.records.size;
+    this.journalLines = this.compactedLines = kept.length;
   }
 
   private unavailable(reason: string): void {
@@ -167,4 +183,10 @@ export class ExecLedger {
     this.connector?.close();
     this.connector = null;
   }
+}
+
+/** A journal line: argv and environment values redacted (they are only matched on paths and option names). */
+function journalLine(r: ExecRecord): string {
+  const env = Object.fromEntries(Object.entries(r.env).map(([k, v]) => [k, redactString(v)]));
+  return `${JSON.stringify({ ...r, argv: r.argv.map(redactString), env, execNs: String(r.execNs) })}\n`;
 }

@@ -68,6 +68,7 @@ async function answer(req: ThreadRequest): Promise<unknown> {
       return identify(req.connection, req.connectedNs);
     case 'entries':
       entries = req.entries;
+      ledger.watch(entries.map((e) => e.exePath));
       manifests = new Map(req.manifests);
       treeChecks.clear();
       return null;

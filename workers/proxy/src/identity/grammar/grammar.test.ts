@@ -22,6 +22,7 @@ describe('interpreter grammars', () => {
     [['node', '--env-file=.env', 'agent.mjs'], { kind: 'denied' }],
     [['node', '--inspect-brk', 'agent.mjs'], { kind: 'denied' }],
     [['node', '--some-new-flag', 'agent.mjs'], { kind: 'denied', why: expect.stringContaining('unknown option') }],
+    [['node', '--preserve-symlinks-main', '/tmp/link-to-agent.mjs'], { kind: 'denied', why: expect.stringContaining('symlink') }],
     [['node', '--', '-weird-name.mjs'], { kind: 'script', arg: '-weird-name.mjs' }],
     [['node'], { kind: 'inline', how: 'stdin' }],
   ])('node %j', (argv, expected) => expect(parseArgv('node', argv, [])).toMatchObject(expected));

@@ -4,8 +4,7 @@ import type { RunningCode } from './index.js';
 /** Options that change nothing about which code runs. */
 const SAFE_FLAGS = new Set([
   '--no-warnings', '--enable-source-maps', '--trace-warnings', '--trace-uncaught', '--trace-exit', '--trace-sigint',
-  '--no-deprecation', '--throw-deprecation', '--trace-deprecation', '--pending-deprecation', '--preserve-symlinks',
-  '--preserve-symlinks-main', '--experimental-vm-modules', '--experimental-strip-types', '--experimental-detect-module',
+  '--no-deprecation', '--throw-deprecation', '--trace-deprecation', '--pending-deprecation', '--experimental-vm-modules', '--experimental-strip-types', '--experimental-detect-module',
   '--no-experimental-detect-module', '--experimental-require-module', '--abort-on-uncaught-exception', '--frozen-intrinsics',
   '--use-openssl-ca', '--use-bundled-ca', '--expose-gc', '--jitless', '--openssl-legacy-provider', '--tls-min-v1.2',
   '--tls-min-v1.3', '--tls-max-v1.2', '--tls-max-v1.3', '--no-addons', '--experimental-permission', '--allow-child-process',
@@ -29,6 +28,8 @@ const CODE_OPTIONS: ReadonlyArray<[RegExp, string]> = [
   [/^--(snapshot-blob|build-snapshot)/, 'loads a V8 snapshot (code)'],
   [/^--(openssl-config|openssl-shared-config|icu-data-dir)$/, 'loads a configuration that can load shared objects'],
   [/^--allow-natives-syntax$/, 'exposes V8 internals'],
+  // The script's realpath is what is checked; with these, its imports resolve beside a link the caller may own.
+  [/^--preserve-symlinks(-main)?$/, 'resolves modules beside a symlink, not the real file: a link in a folder the caller owns loads its code'],
 ];
 
 const INLINE = /^(-e|--eval|-p|--print|-pe)(=|$)/;
