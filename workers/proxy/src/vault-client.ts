@@ -11,8 +11,11 @@ export const VAULT_WAIT_MS = 10_000;
 /** Re-dialling the vault: the first retry after this long, doubling up to the cap, in ms. */
 const RETRY_FIRST_MS = 25;
 const RETRY_MAX_MS = 500;
-/** Errors that say the link is down (the vault is restarting), not what the vault answered: retried. */
-const LINK_DOWN = new Set(['ERR_WORKER_NOT_RUNNING', 'ERR_IPC_DISCONNECTED']);
+/**
+ * Errors that say the link is down or was closed by the vault's socket server (a restart, a link closed as idle or
+ * over its connection cap), not what the vault answered about a key: retried within VAULT_WAIT_MS.
+ */
+const LINK_DOWN = new Set(['ERR_WORKER_NOT_RUNNING', 'ERR_IPC_DISCONNECTED', 'ERR_IPC_IDLE_TIMEOUT', 'ERR_IPC_TOO_MANY_CONNECTIONS']);
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 const isLinkDown = (err: unknown) => isRaypherError(err) && LINK_DOWN.has(err.code);
