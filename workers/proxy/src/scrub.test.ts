@@ -87,5 +87,7 @@ describe('scrubText', () => {
     const r = scrubText(`session=${KEY}; Path=/`, KEY);
     expect([r.found, r.value === `session=${masked(KEY.length)}; Path=/`]).toEqual([1, true]);
     expect(scrubText('nothing here', KEY)).toEqual({ value: 'nothing here', found: 0 });
+    // The fast path (no "sk", no escape) must not skip escaped forms, whichever character is escaped first.
+    for (const form of [pct(KEY), jsonU(KEY), `s${jsonU(KEY.slice(1))}`, `s${pct(KEY.slice(1, 2))}${KEY.slice(2)}`]) expect(scrubText(`v=${form}`, KEY).found).toBe(1);
   });
 });

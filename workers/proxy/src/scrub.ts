@@ -110,6 +110,8 @@ const EMPTY = Buffer.alloc(0);
 
 /** Masks every key in a complete value (a header value, a trailer). */
 export function scrubText(value: string, key: string): { value: string; found: number } {
+  // Any match has its first two characters either both as they are or at least one escaped: most values have neither.
+  if (!value.includes(key.slice(0, 2)) && !value.includes('\\') && !value.includes('%')) return { value, found: 0 };
   const r = scan(Buffer.from(value, 'latin1'), Buffer.from(key, 'latin1'), true);
   return { value: r.found ? r.out.toString('latin1') : value, found: r.found };
 }
