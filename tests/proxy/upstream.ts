@@ -1,6 +1,7 @@
 // A real local HTTP server standing in for the provider: records what it saw, serves JSON and SSE.
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
 
 export interface Seen {
   method: string;
@@ -43,6 +44,7 @@ export class Upstream {
           next();
           return;
         }
+        if (path?.includes('/echo/')) return echo(path.slice(path.indexOf('/echo/') + 6), req.headers, res);
         if (path?.endsWith('/stream/forever')) {
           res.writeHead(200, { 'content-type': 'text/event-stream' });
           const timer = setInterval(() => res.write('data: tick\n\n'), 20);
@@ -73,10 +75,39 @@ export class Upstream {
 
 type Res = import('node:http').ServerResponse;
 
-function sse(res: Res, frames: string[]): void {
+/** The credential the proxy presented, whichever header carried it. */
+const credential = (h: IncomingHttpHeaders) => String(h.authorization ?? h['x-api-key'] ?? h['x-goog-api-key'] ?? '');
+const jsonU = (s: string) => [...s].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).join('');
+const percent = (s: string) => [...s].map((c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`).join('');
+
+/**
+ * A hostile or broken upstream that hands the request's credential back: `/echo/<how>`. how = body (the headers as
+ * JSON), header (an x- header and Set-Cookie), sse (split over SSE writes, the key one byte per write), escaped (JSON
+ * \u00XX and percent-encoded forms), gzip (compressed although the proxy asked for identity), trailer (in a trailer),
+ * quiet-sse (no key; two events 300 ms apart, to see the first one arrive before the second is sent).
+ */
+function echo(how: string, h: IncomingHttpHeaders, res: Res): void {
+  const cred = credential(h);
+  const json = JSON.stringify({ you_sent: h });
+  if (how === 'body') return void (res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) }), res.end(json));
+  if (how === 'header') return void (res.writeHead(200, { 'content-type': 'application/json', 'x-echo-authorization': cred, 'set-cookie': [`session=${cred}; Path=/`, 'theme=dark'] }), res.end('{"ok":true}'));
+  if (how === 'escaped') return void (res.writeHead(200, { 'content-type': 'application/json' }), res.end(`{"a":"${jsonU(cred)}","b":"${percent(cred)}","c":"${cred.replace(/-/g, '\\u002d')}"}`));
+  if (how === 'gzip') return void (res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' }), res.end(gzipSync(json)));
+  if (how === 'trailer') {
+    res.writeHead(200, { 'content-type': 'text/plain', trailer: 'x-echo' });
+    res.addTrailers({ 'x-echo': cred });
+    return void res.end('ok');
+  }
+  if (how === 'quiet-sse') return sse(res, ['data: first\n\n', 'data: second\n\n'], 300);
+  const key = cred.replace(/^Bearer /, '');
+  const frames = ['data: {"delta":"Bearer ', ...key.slice(0, 10).split(''), key.slice(10, 30), ...key.slice(30).split(''), '"}\n\n', `data: {"again":"${key.slice(0, 7)}`, `${key.slice(7)}"}\n\n`, 'data: [DONE]\n\n'];
+  sse(res, frames, 2);
+}
+
+function sse(res: Res, frames: string[], gapMs = 5): void {
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
   let i = 0;
-  const next = () => (i < frames.length ? (res.write(frames[i++]), setTimeout(next, 5)) : res.end());
+  const next = () => (i < frames.length ? (res.write(frames[i++]), setTimeout(next, gapMs)) : res.end());
   next();
 }
 

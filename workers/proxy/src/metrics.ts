@@ -12,6 +12,7 @@ export function proxyMetrics(registry: Registry) {
     overhead: new Histogram({ name: 'raypher_proxy_overhead_seconds', help: 'Time spent inside Raypher before the upstream request', buckets: BUCKETS, registers }),
     upstream: new Histogram({ name: 'raypher_proxy_upstream_latency_seconds', help: 'Upstream time to response headers', buckets: BUCKETS, registers }),
     identify: new Histogram({ name: 'raypher_proxy_identification_seconds', help: 'Caller identification per new connection', buckets: BUCKETS, registers }),
+    keyEchoed: new Counter({ name: 'raypher_proxy_key_echoed_total', help: 'Responses that carried the injected key back (masked before the client saw it)', registers }),
     connections: new Gauge({ name: 'raypher_proxy_open_connections', help: 'Client connections open now', registers }),
   };
 }

@@ -34,6 +34,22 @@ describe('routing', () => {
     expect(r?.upstreamPath ?? null).toBe(upstreamPath);
   });
 
+  it.each([
+    ['/v1/./models', '/base/v1/models'],
+    ['/v1/chat/../models?a=1', '/base/v1/models?a=1'],
+    ['/groq/v1/x/..', '/openai/v1/'],
+    ['/anthropic/.', '/'],
+  ])('resolves dot segments inside the provider: %s → %s', (url, upstreamPath) => {
+    expect(route(providers, url)?.upstreamPath).toBe(upstreamPath);
+  });
+
+  it.each(['/v1/../../x', '/v1/..', '/groq/../v1/models', '/anthropic/v1/../../x', '//host/x', '/v1//models', '/v1/%2e%2e/x', '/v1/%2E%2E/x', '/v1/a%2fb', '/v1\\..\\x', '/v1/%5c', 'http://evil.test/v1/models', '*'])(
+    'refuses %s with ERR_PROXY_BAD_PATH',
+    (url) => {
+      expect(() => route(providers, url)).toThrow(expect.objectContaining({ code: 'ERR_PROXY_BAD_PATH' }));
+    },
+  );
+
   it('presents the key as each auth_header template says', () => {
     const byName = Object.fromEntries(providers.map((p) => [p.name, p]));
     expect([byName.groq?.authHeader, byName.groq?.authValue('K')]).toEqual(['authorization', 'Bearer K']);

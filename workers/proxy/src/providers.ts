@@ -1,6 +1,7 @@
 // Which upstream a request goes to, which vault key it needs, and how that key is presented.
 import { BUILTIN_PROVIDERS, parseAuthHeader, type Config } from '@raypher/shared/config';
 import { RaypherError } from '@raypher/shared/errors';
+import { badPath, pathProblem, resolveDots } from './request-path.js';
 
 export interface Provider {
   /** Vault key name. */
@@ -36,12 +37,17 @@ function provider(name: string, prefix: string, baseUrl: string, template: strin
   return { name, prefix, keepPrefix, base: new URL(baseUrl), authHeader: auth.header, authValue: (k) => `${auth.before}${k}${auth.after}` };
 }
 
+/** The route for a request, or null when no provider serves it. A path that would leave the provider's base path throws ERR_PROXY_BAD_PATH. */
 export function route(providers: readonly Provider[], url: string): Route | null {
   const q = url.indexOf('?');
   const path = q === -1 ? url : url.slice(0, q);
+  const problem = pathProblem(path);
+  if (problem) throw badPath(problem);
   for (const p of providers) {
     if (path !== p.prefix && !path.startsWith(`${p.prefix}/`)) continue;
-    const rest = p.keepPrefix ? path : path.slice(p.prefix.length) || '/';
+    const tail = path.slice(p.prefix.length);
+    const after = tail ? resolveDots(tail) : '';
+    const rest = p.keepPrefix ? `${p.prefix}${after}` : after || '/';
     let query = '';
     if (q !== -1) {
       const params = new URLSearchParams(url.slice(q + 1));
@@ -49,7 +55,7 @@ export function route(providers: readonly Provider[], url: string): Route | null
       query = params.toString();
     }
     const base = p.base.pathname.replace(/\/$/, '');
-    return { provider: p, upstreamPath: `${base}${rest}${query ? `?${query}` : ''}`, auditPath: path };
+    return { provider: p, upstreamPath: `${base}${rest}${query ? `?${query}` : ''}`, auditPath: `${p.prefix}${after}` };
   }
   return null;
 }

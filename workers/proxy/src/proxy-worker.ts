@@ -8,14 +8,23 @@ import type { WorkerModule } from '@raypher/shared/worker';
 import { AllowList } from './allow-list.js';
 import { allowOps } from './allow-ops.js';
 import { AuditBatcher } from './audit-batch.js';
+import { ConnectionCap } from './connection-cap.js';
 import { createHandler } from './handler.js';
 import { IdentityThread } from './identity/thread.js';
 import { PanicSwitch } from './panic.js';
 import { providersFrom } from './providers.js';
 import { RateLimiter } from './rate-limit.js';
 import { proxyMetrics } from './metrics.js';
+import { PARSER_MAX_HEADERS } from './request-limits.js';
 import { Upstreams } from './upstream.js';
 import { VaultClient } from './vault-client.js';
+
+/** Idle keep-alive connections close after this long, in ms (above the 60 s most SDK pools keep). */
+const KEEP_ALIVE_MS = 65_000;
+/** How often node checks connections against headers_timeout_ms / request_timeout_ms, in ms (node's default is 30 s). */
+const TIMEOUT_CHECK_MS = 500;
+/** Request line plus headers, in bytes: node's 16 KiB default; over it node answers 431 itself. */
+const MAX_HEADER_BYTES = 16_384;
 
 export const proxyWorker: WorkerModule = {
   async start(ctx) {
@@ -49,12 +58,19 @@ export const proxyWorker: WorkerModule = {
     if (panic.engaged) ctx.logger.warn('panic mode is engaged: every request gets 503', { ...panic.status() });
     // Pool settings are restart-only keys, so the pools are built once with them.
     const upstreams = new Upstreams(config.pool_idle_timeout_secs * 1000);
-    const handler = createHandler({ config: () => config, providers: () => providers, identity, allowList, onCodeChanged: (id) => void markCodeChanged(id), panic, limiter: new RateLimiter(), vault, upstreams, audit, logger: ctx.logger, stats, metrics: proxyMetrics(ctx.metrics) });
+    const connections = new ConnectionCap();
+    const handler = createHandler({ config: () => config, providers: () => providers, identity, allowList, onCodeChanged: (id) => void markCodeChanged(id), panic, limiter: new RateLimiter(), vault, upstreams, audit, logger: ctx.logger, stats, metrics: proxyMetrics(ctx.metrics), connections });
 
     const servers: Server[] = [];
+    // Timeouts are restart-only keys; node refuses a headers timeout longer than the request timeout.
+    const requestTimeout = config.request_timeout_ms;
+    const headersTimeout = Math.min(config.headers_timeout_ms, requestTimeout);
     ctx.onListener((info, handle) => {
-      const server = createServer({ keepAliveTimeout: 65_000 }, handler.handle);
+      const server = createServer({ keepAliveTimeout: KEEP_ALIVE_MS, headersTimeout, requestTimeout, connectionsCheckingInterval: Math.min(TIMEOUT_CHECK_MS, headersTimeout), maxHeaderSize: MAX_HEADER_BYTES }, handler.handle);
+      server.maxHeadersCount = PARSER_MAX_HEADERS;
       server.on('connection', handler.onConnection);
+      server.on('upgrade', handler.onTunnel);
+      server.on('connect', handler.onTunnel);
       server.listen(handle as Parameters<Server['listen']>[0], () => ctx.logger.info('proxy listening', { ...info }));
       servers.push(server);
     });
@@ -85,6 +101,7 @@ export const proxyWorker: WorkerModule = {
         await identity.close();
         await upstreams.close();
         vault.close();
+        connections.close();
         await audit.flush();
         await db.close();
       },

@@ -5,9 +5,13 @@ import type { Readable } from 'node:stream';
 import { Pool, type Dispatcher } from 'undici';
 
 export interface Exchange {
-  /** Status and headers arrived; write them to the client (after filtering). */
-  onHeaders(status: number, headers: Record<string, string | string[] | undefined>): void;
-  /** Each body chunk, after it was handed to the client (for byte counts and the usage tail). */
+  /** Status and headers arrived; write them to the client (after filtering), or return an error to refuse the response. */
+  onHeaders(status: number, headers: Record<string, string | string[] | undefined>): Error | null;
+  /** Each upstream body chunk becomes what may go to the client now (the key scrubber; it may hold a few bytes back). */
+  filter(chunk: Buffer): Buffer;
+  /** What the filter still held, at the end of the body. */
+  flush(): Buffer;
+  /** Each piece handed to the client (for byte counts and the usage tail). */
   onChunk(chunk: Buffer): void;
   onEnd(): void;
   /** Failed before or during the response; `timeout` means no headers within the limit. */
@@ -45,19 +49,26 @@ export class Upstreams {
           controller = c;
           if (abortedEarly) c.abort(abortedEarly);
         },
-        onResponseStart(_c, status, headers) {
-          if (status >= 200) x.onHeaders(status, headers as Record<string, string | string[] | undefined>); // 1xx are interim
+        onResponseStart(c, status, headers) {
+          if (status < 200) return; // 1xx are interim
+          const refused = x.onHeaders(status, headers as Record<string, string | string[] | undefined>);
+          if (refused) c.abort(refused);
         },
         onResponseData(c, chunk) {
-          if (!res.write(chunk)) {
+          const out = x.filter(chunk);
+          if (out.length === 0) return;
+          if (!res.write(out)) {
             c.pause();
             res.once('drain', () => c.resume());
           }
-          x.onChunk(chunk);
+          x.onChunk(out);
         },
+        // Trailers are not forwarded (a hostile upstream could put the key there): the client gets none.
         onResponseEnd() {
           done = true;
-          res.end();
+          const rest = x.flush();
+          if (rest.length) x.onChunk(rest);
+          res.end(rest.length ? rest : undefined);
           x.onEnd();
         },
         onResponseError(_c, err: Error & { code?: string }) {
