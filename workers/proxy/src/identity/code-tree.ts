@@ -38,19 +38,18 @@ export function buildManifest(roots: readonly string[]): TreeFile[] {
   return out;
 }
 
-/** The first path that changed (content, a file added or removed, a link retargeted), or null. Stats only, unless a stamp moved. */
+/**
+ * The first path that changed (content, a file added or removed, a link retargeted, or a file written and put back),
+ * or null. Stats only. A moved stamp is a change even when the bytes are the same again: code can be swapped, run and
+ * restored between two checks, and the ctime it leaves behind is the only trace (nobody but the kernel sets ctime).
+ */
 export function firstChange(manifest: readonly TreeFile[]): string | null {
   for (const f of manifest) {
-    let st: BigIntStats;
     try {
-      st = lstatSync(f.path, { bigint: true });
+      if (stampOf(lstatSync(f.path, { bigint: true })) !== f.stamp) return f.path;
     } catch {
       return f.path; // removed
     }
-    if (stampOf(st) === f.stamp) continue;
-    // Touched: compare what it holds (a `touch` or a rewrite with the same bytes is not a change).
-    const now = f.kind === 'dir' && st.isDirectory() ? sha256(readdirSync(f.path).sort().join('\0')) : f.kind === 'link' && st.isSymbolicLink() ? sha256(readlinkSync(f.path)) : f.kind === 'file' && st.isFile() ? sha256(readFileSync(f.path)) : null;
-    if (now !== f.digest) return f.path;
   }
   return null;
 }
