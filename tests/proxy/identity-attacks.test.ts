@@ -1,6 +1,7 @@
 // Caller identity under attack (docs/security.md): each class of the attacker's test kit, as a real attacking
 // process against a real proxy and a real upstream that records the Authorization it receives.
 import { appendFileSync, chmodSync, chownSync, copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { auditEvents, ctl, killAll, run, waitFor } from '../helpers/daemon.js';
@@ -342,6 +343,41 @@ process.exit(0);
     expect(readFileSync(helper, 'utf8')).toBe(helperSource);
     expect(keyUses(upstream, key)).toBe(before);
     expect(await reasonsOf(home, 1)).toEqual(['code_changed']);
+    await d.stop();
+  });
+
+  it('12. another view of the files: a user namespace that bind-mounts its code over the allowed script, or a chroot, gets no key', async () => {
+    const { home, d, key, base } = await startProxy(upstream, CFG);
+    const agent = script('agent.mjs', AGENT);
+    const url = `${base}/v1/models`;
+    const asNobody = { uid: 65534, gid: 65534, cwd: '/' };
+    await allow(home, ['--exe-path', NODE, '--script', agent, '--uid', '65534']);
+    expect(await statusOf(NODE, [agent, url], asNobody)).toBe('200');
+    const marker = join(mkdtempSync(join(tmpdir(), 'raypher-ran-')), 'ran');
+    chmodSync(dirname(marker), 0o777);
+    const evil = script('evil.mjs', `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(marker)}, 'x');\n${AGENT}`);
+    const before = keyUses(upstream, key);
+    // Unprivileged: a user namespace owns a mount namespace, where the attacker's file sits at the allowed path.
+    const swapped = await run('unshare', ['-Urm', 'sh', '-c', `mount --bind ${evil} ${agent} && exec ${NODE} ${agent} ${url}`], asNobody);
+    expect([swapped.stdout.trim(), existsSync(marker)]).toEqual(['403', true]);
+    // A chroot (allowed in a user namespace without a new mount namespace): the script path names a file under the new root.
+    const fake = mkdtempSync(join(tmpdir(), 'raypher-root-'));
+    chmodSync(fake, 0o755);
+    mkdirSync(join(fake, dirname(agent)), { recursive: true, mode: 0o755 });
+    copyFileSync(evil, join(fake, agent));
+    // node's loader and libraries are read under the new root: copy them in (the executable itself is opened before).
+    for (const lib of execFileSync('ldd', [NODE], { encoding: 'utf8' }).match(/\/\S+/g) ?? []) {
+      mkdirSync(join(fake, dirname(lib)), { recursive: true, mode: 0o755 });
+      copyFileSync(lib, join(fake, lib));
+      chmodSync(join(fake, lib), 0o755);
+    }
+    const chrooted = script('chroot.py', `import os, sys\nfd = os.open(${JSON.stringify(NODE)}, os.O_RDONLY)\nos.chroot(${JSON.stringify(fake)})\nos.chdir('/')\nos.execve(fd, [${JSON.stringify(NODE)}, ${JSON.stringify(agent)}, sys.argv[1]], {})\n`);
+    mkdirSync(join(fake, dirname(marker)), { recursive: true, mode: 0o777 });
+    chmodSync(join(fake, dirname(marker)), 0o777);
+    const r = await run('unshare', ['-Ur', PYTHON, chrooted, url], asNobody);
+    expect([r.stdout.trim(), r.stderr, existsSync(join(fake, marker))]).toEqual(['403', '', true]); // the marker, seen from outside the chroot
+    expect(keyUses(upstream, key)).toBe(before);
+    expect(await reasonsOf(home, 2)).toEqual(['not_listed', 'not_listed']);
     await d.stop();
   });
 

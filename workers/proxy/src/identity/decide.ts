@@ -58,6 +58,8 @@ export type Verdict =
   | { allowed: false; reason: DenyReason; detail: string | null; entryId: number | null; caller: CallerSummary | null };
 
 export interface DecideContext extends LaunchContext {
+  /** The proxy's own mount namespace and root: a caller must see the same files under the same paths. */
+  view: { mntNs: string; root: string };
   /** When the proxy accepted the connection (CLOCK_MONOTONIC ns). */
   connectedNs: bigint;
   /** sha256 of a file, or null if it cannot be read. */
@@ -86,6 +88,8 @@ function decideOne(caller: Caller, entries: readonly EntryRule[], ctx: DecideCon
   // Interpreters are matched by path too: where the binary sits decides what it loads (venvs, node's global folders).
   const byExe = entries.filter((e) => e.exeHash === caller.exeHash && (e.family === 'binary' || e.exePath === caller.exePath));
   if (byExe.length === 0) return deny(entries.some((e) => e.exePath === caller.exePath) ? 'exe_changed' : 'not_listed');
+  // Its script, cwd and trees are checked under the proxy's paths: they name other files in another mount namespace or root.
+  if (caller.mntNs !== ctx.view.mntNs || caller.root !== ctx.view.root) return deny('not_listed', `it runs in another mount namespace or root directory (${caller.mntNs}, root ${caller.root}): the files it loaded are not the ones checked here`);
   const byUid = byExe.filter((e) => e.uid === null || e.uid === caller.uid);
   if (byUid.length === 0) return deny('wrong_uid', `entries for this program are bound to uid ${byExe.map((e) => e.uid).join(', ')}`);
   // The program on the list must have made the connection itself, after it started.

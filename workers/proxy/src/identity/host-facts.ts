@@ -1,6 +1,6 @@
 // The facts launch.ts asks of the machine: users' homes, who may write a folder, what is executable.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, realpathSync, statSync } from 'node:fs';
+import { readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { dirname, sep } from 'node:path';
 import type { LaunchContext } from './launch.js';
 
@@ -79,3 +79,6 @@ function isExecutable(path: string): boolean {
 }
 
 export const hostFacts: LaunchContext = { homeOf, trusted, isExecutable, realpath: realpathOrNull };
+
+/** The proxy's own view of the file system, read once (it does not change namespace or root). */
+export const ownView = { mntNs: readlinkSync('/proc/self/ns/mnt'), root: readlinkSync('/proc/self/root') };

@@ -29,7 +29,8 @@ const trimSlash = (p: string) => (p.length > 1 ? p.replace(/\/+$/, '') : p);
 
 /**
  * Python's user site-packages (and its .pth files, which run code) and node's ~/.node_modules and ~/.node_libraries
- * are found from HOME: another HOME than the uid's own points them at a folder the caller filled.
+ * are found from HOME: another HOME than the uid's own (or a folder only root can write) points them at a folder the
+ * caller filled.
  */
 export function homeProblem(i: LaunchInput, ctx: LaunchContext): string | null {
   if (i.family !== 'python' && i.family !== 'node') return null;
@@ -37,6 +38,7 @@ export function homeProblem(i: LaunchInput, ctx: LaunchContext): string | null {
   if (home === undefined || i.allowEnv.includes('HOME')) return null;
   const own = ctx.homeOf(i.uid);
   if (own !== null && trimSlash(home) === trimSlash(own)) return null;
+  if (ctx.trusted(home, i.trees)) return null; // root's all the way up: nobody else can put code in it (HOME=/root, HOME=/)
   return `HOME is ${home}, not the home of uid ${i.uid} (${own ?? 'none'}): ${i.family === 'python' ? "python's user site-packages" : "node's ~/.node_modules"} would load code from there`;
 }
 

@@ -15,6 +15,13 @@ export interface ProcessFacts {
   cwd: string;
   /** Only the variables that can inject code (env-policy.ts), name → value. */
   env: Record<string, string>;
+  /**
+   * Its mount namespace (`mnt:[inode]`) and root directory as the proxy sees them. Paths in argv and cwd are checked
+   * in the proxy's view of the file system; a process with another view (an unprivileged user namespace can
+   * bind-mount any file over the allowed script, or chroot) loaded other files under the same names.
+   */
+  mntNs: string;
+  root: string;
 }
 
 /**
@@ -50,6 +57,8 @@ export function readProcessFacts(pid: number): ProcessFacts {
     argv: splitNul(readFileSync(`/proc/${pid}/cmdline`, 'latin1')),
     cwd: readlinkSync(`/proc/${pid}/cwd`),
     env: injectionEnv(readFileSync(`/proc/${pid}/environ`, 'latin1')),
+    mntNs: readlinkSync(`/proc/${pid}/ns/mnt`),
+    root: readlinkSync(`/proc/${pid}/root`),
   };
   // SPIRE's PID-reuse check: the same process from the first read to the last, or nothing.
   if (startTimeOf(pid) !== startTime) throw new Error(`pid ${pid} was reused while it was read`);

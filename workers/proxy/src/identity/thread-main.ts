@@ -8,7 +8,7 @@ import { ExecLedger } from './exec-ledger.js';
 import { FileHasher } from './file-hash.js';
 import { createCallerSource, type Connection } from './index.js';
 import { posture } from './posture.js';
-import { hostFacts } from './host-facts.js';
+import { hostFacts, ownView } from './host-facts.js';
 import type { ThreadRequest } from './thread.js';
 
 /**
@@ -54,7 +54,7 @@ function treeChange(entryId: number, checkedAfterNs: bigint | null): string | nu
 }
 
 async function identify(connection: Connection, connectedNs: bigint): Promise<Verdict> {
-  const ctx = { ...hostFacts, connectedNs, hashFile: hashOrNull, realpath: realpathOrNull, treeChange };
+  const ctx = { ...hostFacts, view: ownView, connectedNs, hashFile: hashOrNull, realpath: realpathOrNull, treeChange };
   let callers = source.callers(connection);
   for (let i = 0; i < RECORD_TRIES && ledger.active && callers.some((c) => c.source === 'proc'); i++) {
     ledger.drain();
