@@ -70,18 +70,24 @@ export function startTimeOf(pid: number): number {
   return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
 }
 
+/** One decode of the whole text (a NUL is never inside a UTF-8 sequence), not one per part: argv may be 1 MB. */
 function splitNul(s: string): string[] {
-  const parts = s.split('\0');
+  const parts = Buffer.from(s, 'latin1').toString('utf8').split('\0');
   if (parts.at(-1) === '') parts.pop();
-  return parts.map((p) => Buffer.from(p, 'latin1').toString('utf8'));
+  return parts;
 }
 
+/** Names are compared in the raw text and only kept values decoded: a caller's 1 MB environment must not slow the ledger. */
 function injectionEnv(environ: string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const kv of splitNul(environ)) {
-    const eq = kv.indexOf('=');
-    const name = eq < 0 ? kv : kv.slice(0, eq);
-    if (isInjectionVariable(name)) out[name] = eq < 0 ? '' : kv.slice(eq + 1);
+  for (let start = 0; start < environ.length; ) {
+    let end = environ.indexOf('\0', start);
+    if (end < 0) end = environ.length;
+    const eq = environ.indexOf('=', start);
+    const nameEnd = eq < 0 || eq > end ? end : eq;
+    const name = environ.slice(start, nameEnd);
+    if (isInjectionVariable(name)) out[name] = nameEnd === end ? '' : Buffer.from(environ.slice(nameEnd + 1, end), 'latin1').toString('utf8');
+    start = end + 1;
   }
   return out;
 }

@@ -78,7 +78,7 @@ async function answer(req: ThreadRequest): Promise<unknown> {
     case 'hash':
       return req.paths.map((p) => hasher.hash(p));
     case 'manifest':
-      return buildManifest(req.roots);
+      return buildManifest(req.roots, (p) => hostFacts.trusted(p, []));
     case 'posture':
       return posture(ledger.status, entries);
   }
