@@ -44,6 +44,7 @@ describe('the allow decision', () => {
     ['NODE_OPTIONS hiding --require behind an escaped quote', { env: { NODE_OPTIONS: '--title="\\"" --require=/x.cjs "--no-warnings"' } }, {}, 'env_injection'],
     ['another mount namespace (a file bind-mounted over the script)', { mntNs: 'mnt:[2]' }, {}, 'not_listed'],
     ['a chroot', { root: '/tmp/fake' }, {}, 'not_listed'],
+    ['a binary (perhaps a node single-executable app) with NODE_OPTIONS --require', { exePath: '/opt/agent', exeHash: 'h-bin', env: { NODE_OPTIONS: '--require=/x.cjs' } }, { family: 'binary' as const, exePath: '/opt/agent', exeHash: 'h-bin', scriptPath: null }, 'env_injection'],
     ['another HOME (~/.node_modules)', { env: { HOME: '/tmp/h' } }, {}, 'env_injection'],
     ['python: another HOME (user site-packages)', { ...PY, env: { HOME: '/tmp/h' } }, PY_ENTRY, 'env_injection'],
     ['python: argv[0] in a folder the caller owns (a venv)', { ...PY, argv: ['/tmp/v/bin/python', 'agent.py'] }, PY_ENTRY, 'option_denied'],

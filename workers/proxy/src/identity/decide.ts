@@ -119,7 +119,8 @@ function checkEntry(e: EntryRule, caller: Caller, ctx: DecideContext, deny: Deny
   if (home) return deny('env_injection', home, e, shown);
   const argv0 = pythonLaunchProblem(launch, ctx);
   if (argv0) return deny('option_denied', argv0, e, shown);
-  if (e.family === 'node' && caller.env.NODE_OPTIONS !== undefined && !e.allowEnv.includes('NODE_OPTIONS')) {
+  // A native program may be node inside (a single-executable app, Electron): it reads NODE_OPTIONS too.
+  if ((e.family === 'node' || e.family === 'binary') && caller.env.NODE_OPTIONS !== undefined && !e.allowEnv.includes('NODE_OPTIONS')) {
     const bad = deniedInNodeOptions(caller.env.NODE_OPTIONS, e.allowOptions);
     if (bad) return deny('env_injection', `NODE_OPTIONS has ${bad.option}: ${bad.why}`, e, shown);
   }
