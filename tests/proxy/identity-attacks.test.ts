@@ -381,40 +381,6 @@ process.exit(0);
     await d.stop();
   });
 
-  it('13. the race at exec: execs with huge environments no longer delay the ledger past python rewriting its argv; no key', async () => {
-    const { home, d, key, base } = await startProxy(upstream, CFG);
-    const pyAgent = script('agent.py', PY_AGENT);
-    const url = `${base}/v1/models`;
-    await allow(home, ['--exe-path', PYTHON, '--script', pyAgent]);
-    const rewriter = script(
-      'rewriter.py',
-      `import sys
-stat = open('/proc/self/stat').read().rsplit(')', 1)[1].split()
-start, end = int(stat[45]), int(stat[46])
-fake = ('${PYTHON}\\0${pyAgent}\\0' + sys.argv[1] + '\\0').encode()
-with open('/proc/self/mem', 'r+b') as mem:
-    mem.seek(start)
-    mem.write(fake + b'\\0' * (end - start - len(fake)))
-sys.argv = [sys.argv[0], sys.argv[1]]
-${PY_AGENT}`,
-    );
-    // Each of these execs makes the ledger read ~1 MB of environment in 20 000 variables (tens of ms each).
-    const big: Record<string, string> = {};
-    for (let i = 0; i < 20_000; i++) big[`V${i}`] = 'x'.repeat(40);
-    const before = keyUses(upstream, key);
-    const results: string[] = [];
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const flood = Array.from({ length: 20 }, () => run('/bin/sleep', ['1'], { env: big }));
-      await new Promise((r) => setTimeout(r, 30)); // their execs first, in the kernel's order of events
-      results.push((await run(PYTHON, [rewriter, url, 'x'.repeat(400)])).stdout.trim());
-      await Promise.all(flood);
-    }
-    expect(results).toEqual(Array(3).fill('403'));
-    expect(await reasonsOf(home, 3)).toEqual(Array(3).fill('script_not_allowed')); // each record read before the rewrite
-    expect(keyUses(upstream, key)).toBe(before);
-    await d.stop();
-  });
-
   it('14. a link inside a pinned tree that leads out of it: what it leads to is pinned too', async () => {
     const { home, d, key, base } = await startProxy(upstream, CFG);
     const outside = mkdtempSync(join(tmpdir(), 'raypher-outside-'));
