@@ -381,7 +381,7 @@ process.exit(0);
     await d.stop();
   });
 
-  it('14. a link inside a pinned tree that leads out of it: what it leads to is pinned too', async () => {
+  it('13. a link inside a pinned tree that leads out of it: what it leads to is pinned too', async () => {
     const { home, d, key, base } = await startProxy(upstream, CFG);
     const outside = mkdtempSync(join(tmpdir(), 'raypher-outside-'));
     const helper = join(outside, 'helper.mjs');
