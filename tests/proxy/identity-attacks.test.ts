@@ -426,7 +426,7 @@ process.exit(0);
     const signals = mkdtempSync(join(tmpdir(), 'raypher-go-'));
     // A careless user puts a key on a command line: of the allowed agent, and of a program that is not listed.
     const running = run(NODE, [agent, join(signals, 'go'), `--api-key=${key}`]);
-    await run('/bin/sh', ['-c', 'true', key]);
+    await run('/bin/sh', ['-c', 'cat >/dev/null', key]); // reads its stdin to the end: no EPIPE when it exits first
     const journal = join(home, 'run', 'exec-ledger.jsonl');
     await waitFor(async () => readFileSync(journal, 'utf8').includes(agent), 5000, 'the agent in the journal');
     expect((await ctl(home, ['restart', 'proxy'])).code).toBe(0);
