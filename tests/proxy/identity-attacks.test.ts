@@ -1,8 +1,9 @@
 // Caller identity under attack (docs/security.md): each class of the attacker's test kit, as a real attacking
 // process against a real proxy and a real upstream that records the Authorization it receives.
-import { chmodSync, chownSync, copyFileSync, linkSync, mkdtempSync, readFileSync, realpathSync, writeFileSync, appendFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, chownSync, copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { auditEvents, ctl, killAll, run, waitFor } from '../helpers/daemon.js';
 import { AGENT, allow, FETCH_ONCE, keyUses, NODE, PY_AGENT, script, startProxy, statusOf } from './harness.js';
 import { Upstream } from './upstream.js';
@@ -272,6 +273,133 @@ process.exit(0);
     await d.stop();
   });
 
+  it('9. NODE_OPTIONS is split as node splits it: a --require behind an escaped quote gets no key', async () => {
+    const { home, d, key, base } = await startProxy(upstream, CFG);
+    const agent = script('agent.mjs', AGENT);
+    const url = `${base}/v1/models`;
+    await allow(home, ['--exe-path', NODE, '--script', agent]);
+    const marker = join(mkdtempSync(join(tmpdir(), 'raypher-ran-')), 'ran');
+    const evil = script('evil.cjs', `require('node:fs').writeFileSync(${JSON.stringify(marker)}, 'x');\n`);
+    const before = keyUses(upstream, key);
+    // node: --title='"', then --require, then --no-warnings. A whitespace split without escapes saw one quoted title.
+    const env = { env: { PATH: process.env.PATH ?? '/usr/bin', NODE_OPTIONS: `--title="\\"" --require=${evil} "--no-warnings"` } };
+    expect(await statusOf(NODE, [agent, url], env)).toBe('403');
+    expect(existsSync(marker)).toBe(true); // node did run the attacker's module
+    expect(keyUses(upstream, key)).toBe(before);
+    expect(await reasonsOf(home, 1)).toEqual(['env_injection']);
+    await d.stop();
+  });
+
+  it('10. python finds code from HOME and argv[0]: another HOME, a venv named by argv[0] or PATH get no key; the agent still does', async () => {
+    const { home, d, key, base } = await startProxy(upstream, CFG);
+    const pyAgent = script('agent.py', PY_AGENT);
+    const url = `${base}/v1/models`;
+    await allow(home, ['--exe-path', PYTHON, '--script', pyAgent]);
+    const PATH = process.env.PATH ?? '/usr/bin';
+    expect(await statusOf(PYTHON, [pyAgent, url], { env: { PATH, HOME: process.env.HOME ?? '/root' } })).toBe('200');
+    const lib = join('lib', basename(PYTHON), 'site-packages');
+    const marker = join(mkdtempSync(join(tmpdir(), 'raypher-ran-')), 'ran');
+    const pth = `import os; open(${JSON.stringify(marker)}, 'a').write('x')\n`;
+    const before = keyUses(upstream, key);
+    // A HOME the attacker filled: python's user site-packages runs its .pth files at start-up.
+    const evilHome = mkdtempSync(join(tmpdir(), 'raypher-home-'));
+    mkdirSync(join(evilHome, '.local', lib), { recursive: true });
+    writeFileSync(join(evilHome, '.local', lib, 'evil.pth'), pth);
+    expect(await statusOf(PYTHON, [pyAgent, url], { env: { PATH, HOME: evilHome } })).toBe('403');
+    // A venv made of a pyvenv.cfg beside an argv[0] that does not even exist: python takes its prefix from argv[0].
+    const venv = mkdtempSync(join(tmpdir(), 'raypher-venv-'));
+    writeFileSync(join(venv, 'pyvenv.cfg'), `home = ${dirname(PYTHON)}\n`);
+    mkdirSync(join(venv, lib), { recursive: true });
+    writeFileSync(join(venv, lib, 'evil.pth'), pth);
+    expect(await statusOf(PYTHON, [pyAgent, url], { env: { PATH }, argv0: join(venv, 'bin', 'python') })).toBe('403');
+    // The same venv found by a bare name through PATH (a link to the real interpreter in its bin/).
+    mkdirSync(join(venv, 'bin'));
+    symlinkSync(PYTHON, join(venv, 'bin', 'python3'));
+    expect(await statusOf(PYTHON, [pyAgent, url], { env: { PATH: `${join(venv, 'bin')}:${PATH}` }, argv0: 'python3' })).toBe('403');
+    expect(readFileSync(marker, 'utf8').length).toBeGreaterThanOrEqual(3); // each time, python did run the attacker's .pth (a venv's twice)
+    expect(keyUses(upstream, key)).toBe(before);
+    expect(await reasonsOf(home, 3)).toEqual(['env_injection', 'option_denied', 'option_denied']);
+    // The agent by a bare name through a PATH of root's folders, or by its real path, is still served.
+    expect(await statusOf(PYTHON, [pyAgent, url], { env: { PATH: '/usr/bin:/bin' }, argv0: 'python3' })).toBe('200');
+    await d.stop();
+  });
+
+  it('11. a pinned file swapped, run and put back between two tree checks denies the entry (ctime is the trace)', async () => {
+    const { home, d, key, base } = await startProxy(upstream, CFG);
+    const helperSource = "export const tag = 'ok';\n";
+    const agent = script('agent.mjs', `import { tag } from './helper.mjs';\nif (tag !== 'ok') process.exit(1);\n${AGENT}`);
+    const dir = dirname(agent);
+    const helper = join(dir, 'helper.mjs');
+    writeFileSync(helper, helperSource);
+    const url = `${base}/v1/models`;
+    await allow(home, ['--exe-path', NODE, '--script', agent, '--tree', dir]);
+    expect(await statusOf(NODE, [agent, url])).toBe('200'); // the tree was checked just now
+    const marker = join(mkdtempSync(join(tmpdir(), 'raypher-ran-')), 'ran');
+    // The swapped module runs, then writes the original bytes back before the agent connects.
+    writeFileSync(helper, `import { writeFileSync } from 'node:fs';\nimport { fileURLToPath } from 'node:url';\nwriteFileSync(${JSON.stringify(marker)}, 'x');\nwriteFileSync(fileURLToPath(import.meta.url), ${JSON.stringify(helperSource)});\nexport const tag = 'ok';\n`);
+    const before = keyUses(upstream, key);
+    expect(await statusOf(NODE, [agent, url])).toBe('403');
+    expect(existsSync(marker)).toBe(true);
+    expect(readFileSync(helper, 'utf8')).toBe(helperSource);
+    expect(keyUses(upstream, key)).toBe(before);
+    expect(await reasonsOf(home, 1)).toEqual(['code_changed']);
+    await d.stop();
+  });
+
+  it('12. another view of the files: a user namespace that bind-mounts its code over the allowed script, or a chroot, gets no key', async () => {
+    const { home, d, key, base } = await startProxy(upstream, CFG);
+    const agent = script('agent.mjs', AGENT);
+    const url = `${base}/v1/models`;
+    const asNobody = { uid: 65534, gid: 65534, cwd: '/' };
+    await allow(home, ['--exe-path', NODE, '--script', agent, '--uid', '65534']);
+    expect(await statusOf(NODE, [agent, url], asNobody)).toBe('200');
+    const marker = join(mkdtempSync(join(tmpdir(), 'raypher-ran-')), 'ran');
+    chmodSync(dirname(marker), 0o777);
+    const evil = script('evil.mjs', `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(marker)}, 'x');\n${AGENT}`);
+    const before = keyUses(upstream, key);
+    // Unprivileged: a user namespace owns a mount namespace, where the attacker's file sits at the allowed path.
+    const swapped = await run('unshare', ['-Urm', 'sh', '-c', `mount --bind ${evil} ${agent} && exec ${NODE} ${agent} ${url}`], asNobody);
+    expect([swapped.stdout.trim(), existsSync(marker)]).toEqual(['403', true]);
+    // A chroot (allowed in a user namespace without a new mount namespace): the script path names a file under the new root.
+    const fake = mkdtempSync(join(tmpdir(), 'raypher-root-'));
+    chmodSync(fake, 0o755);
+    mkdirSync(join(fake, dirname(agent)), { recursive: true, mode: 0o755 });
+    copyFileSync(evil, join(fake, agent));
+    // node's loader and libraries are read under the new root: copy them in (the executable itself is opened before).
+    for (const lib of execFileSync('ldd', [NODE], { encoding: 'utf8' }).match(/\/\S+/g) ?? []) {
+      mkdirSync(join(fake, dirname(lib)), { recursive: true, mode: 0o755 });
+      copyFileSync(lib, join(fake, lib));
+      chmodSync(join(fake, lib), 0o755);
+    }
+    const chrooted = script('chroot.py', `import os, sys\nfd = os.open(${JSON.stringify(NODE)}, os.O_RDONLY)\nos.chroot(${JSON.stringify(fake)})\nos.chdir('/')\nos.execve(fd, [${JSON.stringify(NODE)}, ${JSON.stringify(agent)}, sys.argv[1]], {})\n`);
+    mkdirSync(join(fake, dirname(marker)), { recursive: true, mode: 0o777 });
+    chmodSync(join(fake, dirname(marker)), 0o777);
+    const r = await run('unshare', ['-Ur', PYTHON, chrooted, url], asNobody);
+    expect([r.stdout.trim(), r.stderr, existsSync(join(fake, marker))]).toEqual(['403', '', true]); // the marker, seen from outside the chroot
+    expect(keyUses(upstream, key)).toBe(before);
+    expect(await reasonsOf(home, 2)).toEqual(['not_listed', 'not_listed']);
+    await d.stop();
+  });
+
+  it('13. a link inside a pinned tree that leads out of it: what it leads to is pinned too', async () => {
+    const { home, d, key, base } = await startProxy(upstream, CFG);
+    const outside = mkdtempSync(join(tmpdir(), 'raypher-outside-'));
+    const helper = join(outside, 'helper.mjs');
+    writeFileSync(helper, "export const tag = 'ok';\n");
+    const agent = script('agent.mjs', `import { tag } from './lib/helper.mjs';\nif (tag !== 'ok') process.exit(1);\n${AGENT}`);
+    const dir = dirname(agent);
+    symlinkSync(outside, join(dir, 'lib'));
+    const url = `${base}/v1/models`;
+    await allow(home, ['--exe-path', NODE, '--script', agent, '--tree', dir]);
+    expect(await statusOf(NODE, [agent, url])).toBe('200');
+    const before = keyUses(upstream, key);
+    appendFileSync(helper, "globalThis.stolen = 'the attacker runs here now';\n");
+    expect(await statusOf(NODE, [agent, url])).toBe('403');
+    expect(keyUses(upstream, key)).toBe(before);
+    expect(await reasonsOf(home, 1)).toEqual(['code_changed']);
+    await d.stop();
+  });
+
   it('a process with no exec record (started before Raypher) is identified from /proc only for an entry that accepts it', async () => {
     const agent = script('waiting.mjs', `import { existsSync, readFileSync } from 'node:fs';\nconst go = process.argv[2];\nsetTimeout(() => process.exit(2), 30_000).unref();\nwhile (!existsSync(go)) await new Promise((r) => setTimeout(r, 50));\n${AGENT.replace('process.argv[2]', 'readFileSync(go, "utf8")')}`);
     const signals = mkdtempSync(join(tmpdir(), 'raypher-go-'));
@@ -298,7 +426,7 @@ process.exit(0);
     const signals = mkdtempSync(join(tmpdir(), 'raypher-go-'));
     // A careless user puts a key on a command line: of the allowed agent, and of a program that is not listed.
     const running = run(NODE, [agent, join(signals, 'go'), `--api-key=${key}`]);
-    await run('/bin/sh', ['-c', 'true', key]);
+    await run('/bin/sh', ['-c', 'cat >/dev/null', key]); // reads its stdin to the end: no EPIPE when it exits first
     const journal = join(home, 'run', 'exec-ledger.jsonl');
     await waitFor(async () => readFileSync(journal, 'utf8').includes(agent), 5000, 'the agent in the journal');
     expect((await ctl(home, ['restart', 'proxy'])).code).toBe(0);

@@ -1,7 +1,7 @@
 // Pinned code trees: a manifest of every file under a directory, re-checked cheaply by inode, size, mtime and ctime.
 import { createHash } from 'node:crypto';
-import { lstatSync, readdirSync, readFileSync, readlinkSync, type BigIntStats } from 'node:fs';
-import { join } from 'node:path';
+import { lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync, type BigIntStats } from 'node:fs';
+import { join, sep } from 'node:path';
 import { RaypherError } from '@raypher/shared/errors';
 
 export interface TreeFile {
@@ -17,15 +17,36 @@ export interface TreeFile {
 export const MAX_TREE_FILES = 50_000;
 
 const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
+const realpathOrNull = (p: string) => {
+  try {
+    return realpathSync(p);
+  } catch {
+    return null; // dangling: nothing is loaded through it
+  }
+};
 const stampOf = (st: BigIntStats) => `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
 
-/** Hashes every file, directory listing and link under the roots. */
-export function buildManifest(roots: readonly string[]): TreeFile[] {
+/**
+ * Hashes every file, directory listing and link under the roots. A link that leads out of the roots to something the
+ * caller could write is followed and what it leads to is pinned too (under its real path): the agent loads through it.
+ * `trusted` says whether a path outside is root's all the way up (system files need no pinning).
+ */
+export function buildManifest(roots: readonly string[], trusted: (path: string) => boolean = () => false): TreeFile[] {
   const out: TreeFile[] = [];
+  const followed = new Set<string>();
+  const inside = (p: string) => roots.some((r) => p === r || p.startsWith(r.endsWith(sep) ? r : r + sep));
   const walk = (path: string) => {
     if (out.length >= MAX_TREE_FILES) throw new RaypherError('ERR_PROXY_ALLOW_INVALID', `more than ${MAX_TREE_FILES} files under ${roots.join(', ')}; pin the agent's own code directory, not a whole home or disk`);
     const st = lstatSync(path, { bigint: true });
-    if (st.isSymbolicLink()) return void out.push({ path, kind: 'link', digest: sha256(readlinkSync(path)), stamp: stampOf(st) });
+    if (st.isSymbolicLink()) {
+      out.push({ path, kind: 'link', digest: sha256(readlinkSync(path)), stamp: stampOf(st) });
+      const target = realpathOrNull(path);
+      if (target !== null && !inside(target) && !followed.has(target) && !trusted(target)) {
+        followed.add(target);
+        walk(target);
+      }
+      return;
+    }
     if (st.isDirectory()) {
       const names = readdirSync(path).sort();
       out.push({ path, kind: 'dir', digest: sha256(names.join('\0')), stamp: stampOf(st) });
@@ -38,19 +59,18 @@ export function buildManifest(roots: readonly string[]): TreeFile[] {
   return out;
 }
 
-/** The first path that changed (content, a file added or removed, a link retargeted), or null. Stats only, unless a stamp moved. */
+/**
+ * The first path that changed (content, a file added or removed, a link retargeted, or a file written and put back),
+ * or null. Stats only. A moved stamp is a change even when the bytes are the same again: code can be swapped, run and
+ * restored between two checks, and the ctime it leaves behind is the only trace (nobody but the kernel sets ctime).
+ */
 export function firstChange(manifest: readonly TreeFile[]): string | null {
   for (const f of manifest) {
-    let st: BigIntStats;
     try {
-      st = lstatSync(f.path, { bigint: true });
+      if (stampOf(lstatSync(f.path, { bigint: true })) !== f.stamp) return f.path;
     } catch {
       return f.path; // removed
     }
-    if (stampOf(st) === f.stamp) continue;
-    // Touched: compare what it holds (a `touch` or a rewrite with the same bytes is not a change).
-    const now = f.kind === 'dir' && st.isDirectory() ? sha256(readdirSync(f.path).sort().join('\0')) : f.kind === 'link' && st.isSymbolicLink() ? sha256(readlinkSync(f.path)) : f.kind === 'file' && st.isFile() ? sha256(readFileSync(f.path)) : null;
-    if (now !== f.digest) return f.path;
   }
   return null;
 }

@@ -5,10 +5,15 @@ const entry = (over: Partial<EntryRule> = {}): EntryRule => ({
   anyScript: false, inlineCode: false, trees: [], allowEnv: [], allowOptions: [], acceptProc: false, codeChanged: false, ...over,
 });
 const caller = (over: Partial<Caller> = {}): Caller => ({
-  pid: 42, startTime: 1, uid: 1000, exePath: '/usr/bin/node', exeDev: 1, exeIno: 2, argv: ['node', 'agent.mjs'], cwd: '/srv', env: {},
+  pid: 42, startTime: 1, uid: 1000, exePath: '/usr/bin/node', exeDev: 1, exeIno: 2, argv: ['node', 'agent.mjs'], cwd: '/srv', env: {}, mntNs: 'mnt:[1]', root: '/',
   exeHash: 'h-node', source: 'exec', execNs: 10n, inherited: false, ...over,
 });
-const ctx = { connectedNs: 100n, hashFile: (p: string) => (p === '/srv/agent.mjs' ? 'h-agent' : 'other'), realpath: (p: string) => p, treeChange: () => null };
+const ctx = {
+  connectedNs: 100n, hashFile: (p: string) => (p === '/srv/agent.mjs' ? 'h-agent' : 'other'), realpath: (p: string) => p, treeChange: () => null,
+  view: { mntNs: 'mnt:[1]', root: '/' }, homeOf: () => '/home/u', trusted: (d: string) => !d.startsWith('/tmp'), isExecutable: (p: string) => p === '/usr/bin/python3',
+};
+const PY = { exePath: '/usr/bin/python3.11', exeHash: 'h-py', argv: ['/usr/bin/python3.11', 'agent.py'] };
+const PY_ENTRY = { exePath: '/usr/bin/python3.11', exeHash: 'h-py', family: 'python' as const, scriptPath: '/srv/agent.py', scriptHash: 'other' };
 const reason = (c: Partial<Caller>, e: Partial<EntryRule> = {}) => {
   const v = decide([caller(c)], [entry(e)], ctx);
   return v.allowed ? 'allowed' : v.reason;
@@ -36,6 +41,15 @@ describe('the allow decision', () => {
     ['another script', { argv: ['node', 'other.mjs'] }, {}, 'script_not_allowed'],
     ['the same name in another cwd', { cwd: '/tmp' }, {}, 'script_not_allowed'],
     ['a changed tree', {}, { codeChanged: true }, 'code_changed'],
+    ['NODE_OPTIONS hiding --require behind an escaped quote', { env: { NODE_OPTIONS: '--title="\\"" --require=/x.cjs "--no-warnings"' } }, {}, 'env_injection'],
+    ['another mount namespace (a file bind-mounted over the script)', { mntNs: 'mnt:[2]' }, {}, 'not_listed'],
+    ['a chroot', { root: '/tmp/fake' }, {}, 'not_listed'],
+    ['a binary (perhaps a node single-executable app) with NODE_OPTIONS --require', { exePath: '/opt/agent', exeHash: 'h-bin', env: { NODE_OPTIONS: '--require=/x.cjs' } }, { family: 'binary' as const, exePath: '/opt/agent', exeHash: 'h-bin', scriptPath: null }, 'env_injection'],
+    ['another HOME (~/.node_modules)', { env: { HOME: '/tmp/h' } }, {}, 'env_injection'],
+    ['python: another HOME (user site-packages)', { ...PY, env: { HOME: '/tmp/h' } }, PY_ENTRY, 'env_injection'],
+    ['python: argv[0] in a folder the caller owns (a venv)', { ...PY, argv: ['/tmp/v/bin/python', 'agent.py'] }, PY_ENTRY, 'option_denied'],
+    ['python: argv[0] through a link to its folder', { ...PY, argv: ['/tmp/link/python3.11', 'agent.py'] }, PY_ENTRY, 'option_denied'],
+    ['python: a bare name found through a PATH folder the caller owns', { ...PY, argv: ['python3', 'agent.py'], env: { PATH: '/tmp/bin:/usr/bin' } }, PY_ENTRY, 'option_denied'],
   ])('denies %s', (_what, c, e, expected) => expect(reason(c, e)).toBe(expected));
 
   it.each([
@@ -43,6 +57,10 @@ describe('the allow decision', () => {
     ['--proc-fallback', { source: 'proc' as const, execNs: null }, { acceptProc: true }],
     ['--allow-env', { env: { LD_LIBRARY_PATH: '/opt/cuda' } }, { allowEnv: ['LD_LIBRARY_PATH'] }],
     ['a harmless NODE_OPTIONS', { env: { NODE_OPTIONS: '--max-old-space-size=512' } }, {}],
+    ['the uid\'s own HOME', { env: { HOME: '/home/u/' } }, {}],
+    ['a HOME only root can write', { env: { HOME: '/root' } }, {}],
+    ['python by its real path', PY, PY_ENTRY],
+    ['python by a bare name through root\'s PATH', { ...PY, argv: ['python3', 'agent.py'], env: { PATH: '/usr/bin' } }, PY_ENTRY],
     ['a binary entry, any argv', { exePath: '/opt/agent', exeHash: 'h-bin', argv: ['agent', '--anything'] }, { family: 'binary' as const, exePath: '/usr/local/bin/agent', exeHash: 'h-bin', scriptPath: null }],
   ])('allows what the entry says: %s', (_what, c, e) => expect(reason(c, e)).toBe('allowed'));
 

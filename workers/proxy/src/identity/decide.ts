@@ -3,6 +3,7 @@ import { isAbsolute, resolve, sep } from 'node:path';
 import { injectedVariable } from './env-policy.js';
 import { parseArgv, type Family } from './grammar/index.js';
 import { deniedInNodeOptions } from './grammar/node.js';
+import { homeProblem, pythonLaunchProblem, type LaunchContext } from './launch.js';
 import type { ProcessFacts } from './process-facts.js';
 
 /** An allow-list entry as the decision needs it. */
@@ -56,14 +57,18 @@ export type Verdict =
   | { allowed: true; entryId: number; caller: CallerSummary }
   | { allowed: false; reason: DenyReason; detail: string | null; entryId: number | null; caller: CallerSummary | null };
 
-export interface DecideContext {
+export interface DecideContext extends LaunchContext {
+  /** The proxy's own mount namespace and root: a caller must see the same files under the same paths. */
+  view: { mntNs: string; root: string };
   /** When the proxy accepted the connection (CLOCK_MONOTONIC ns). */
   connectedNs: bigint;
   /** sha256 of a file, or null if it cannot be read. */
   hashFile(path: string): string | null;
-  realpath(path: string): string | null;
-  /** The first changed path of the entry's pinned trees, or null. */
-  treeChange(entryId: number): string | null;
+  /**
+   * The first changed path of the entry's pinned trees, or null. checkedAfterNs: the answer must come from a check made
+   * after this time (the caller's exec: a file changed and put back before that check was loaded by it); null: now.
+   */
+  treeChange(entryId: number, checkedAfterNs: bigint | null): string | null;
 }
 
 export function decide(callers: readonly Caller[], entries: readonly EntryRule[], ctx: DecideContext): Verdict {
@@ -83,6 +88,8 @@ function decideOne(caller: Caller, entries: readonly EntryRule[], ctx: DecideCon
   // Interpreters are matched by path too: where the binary sits decides what it loads (venvs, node's global folders).
   const byExe = entries.filter((e) => e.exeHash === caller.exeHash && (e.family === 'binary' || e.exePath === caller.exePath));
   if (byExe.length === 0) return deny(entries.some((e) => e.exePath === caller.exePath) ? 'exe_changed' : 'not_listed');
+  // Its script, cwd and trees are checked under the proxy's paths: they name other files in another mount namespace or root.
+  if (caller.mntNs !== ctx.view.mntNs || caller.root !== ctx.view.root) return deny('not_listed', `it runs in another mount namespace or root directory (${caller.mntNs}, root ${caller.root}): the files it loaded are not the ones checked here`);
   const byUid = byExe.filter((e) => e.uid === null || e.uid === caller.uid);
   if (byUid.length === 0) return deny('wrong_uid', `entries for this program are bound to uid ${byExe.map((e) => e.uid).join(', ')}`);
   // The program on the list must have made the connection itself, after it started.
@@ -107,7 +114,13 @@ function checkEntry(e: EntryRule, caller: Caller, ctx: DecideContext, deny: Deny
   const envFamily: Family = code?.kind === 'script' && code.ignoresEnvironment ? 'binary' : e.family;
   const variable = injectedVariable(caller.env, envFamily, e.allowEnv);
   if (variable) return deny('env_injection', `${variable} is set`, e, shown);
-  if (e.family === 'node' && caller.env.NODE_OPTIONS !== undefined && !e.allowEnv.includes('NODE_OPTIONS')) {
+  const launch = { ...caller, family: e.family, trees: e.trees, allowEnv: e.allowEnv };
+  const home = homeProblem(launch, ctx);
+  if (home) return deny('env_injection', home, e, shown);
+  const argv0 = pythonLaunchProblem(launch, ctx);
+  if (argv0) return deny('option_denied', argv0, e, shown);
+  // A native program may be node inside (a single-executable app, Electron): it reads NODE_OPTIONS too.
+  if ((e.family === 'node' || e.family === 'binary') && caller.env.NODE_OPTIONS !== undefined && !e.allowEnv.includes('NODE_OPTIONS')) {
     const bad = deniedInNodeOptions(caller.env.NODE_OPTIONS, e.allowOptions);
     if (bad) return deny('env_injection', `NODE_OPTIONS has ${bad.option}: ${bad.why}`, e, shown);
   }
@@ -116,7 +129,7 @@ function checkEntry(e: EntryRule, caller: Caller, ctx: DecideContext, deny: Deny
   if (code?.kind === 'script' && !scriptAllowed(e, script, ctx)) return deny('script_not_allowed', null, e, shown);
   if (e.codeChanged) return deny('code_changed', 'a pinned file changed; run raypherctl allow refresh', e, shown);
   if (e.trees.length > 0) {
-    const changed = ctx.treeChange(e.id);
+    const changed = ctx.treeChange(e.id, caller.execNs);
     if (changed) return deny('code_changed', `${changed} changed`, e, shown);
   }
   return { allowed: true, entryId: e.id, caller: summarise(caller, shown) };

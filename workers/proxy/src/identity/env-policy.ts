@@ -18,7 +18,9 @@ const BY_FAMILY: Record<Family, readonly string[]> = {
 /** Exported bash functions (BASH_FUNC_name%%) replace commands a shell script runs. */
 const SHELL_FUNCTION_PREFIX = 'BASH_FUNC_';
 
-const ALL = new Set(['NODE_OPTIONS', ...Object.values(BY_FAMILY).flat()]);
+/** Not injections by themselves, but where interpreters look for code: checked in launch.ts. */
+const LAUNCH = ['HOME', 'PATH'];
+const ALL = new Set(['NODE_OPTIONS', ...LAUNCH, ...Object.values(BY_FAMILY).flat()]);
 
 /** What an exec record keeps of the environment: every variable any family cares about, nothing else. */
 export function isInjectionVariable(name: string): boolean {

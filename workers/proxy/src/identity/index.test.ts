@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { ExecLedger } from './exec-ledger.js';
 import { FileHasher } from './file-hash.js';
 import { connectionOf, createCallerSource } from './index.js';
+import { startTimeOf } from './process-facts.js';
 
 const waitFor = async (ok: () => boolean) => {
   for (let i = 0; i < 200 && !ok(); i++) await new Promise((r) => setTimeout(r, 10));
@@ -32,6 +33,12 @@ describe('caller identification', () => {
       const got = new Promise<Socket>((r) => server.once('connection', r));
       child = spawn(process.execPath, ['-e', `require('net').connect(${target}); setInterval(() => {}, 1000)`], { stdio: 'ignore', env: { PATH: '/usr/bin', LD_PRELOAD: '', HOME: '/nonexistent' } });
       accepted = await got;
+      // The exec event may still be on its way to this thread (identify drains and retries; here we wait for it).
+      const pid = child.pid as number;
+      await waitFor(() => {
+        ledger.drain();
+        return ledger.lookup(pid, startTimeOf(pid)) !== null;
+      });
     });
     afterAll(async () => {
       child.kill('SIGKILL');

@@ -15,6 +15,13 @@ export interface ProcessFacts {
   cwd: string;
   /** Only the variables that can inject code (env-policy.ts), name → value. */
   env: Record<string, string>;
+  /**
+   * Its mount namespace (`mnt:[inode]`) and root directory as the proxy sees them. Paths in argv and cwd are checked
+   * in the proxy's view of the file system; a process with another view (an unprivileged user namespace can
+   * bind-mount any file over the allowed script, or chroot) loaded other files under the same names.
+   */
+  mntNs: string;
+  root: string;
 }
 
 /**
@@ -50,6 +57,8 @@ export function readProcessFacts(pid: number): ProcessFacts {
     argv: splitNul(readFileSync(`/proc/${pid}/cmdline`, 'latin1')),
     cwd: readlinkSync(`/proc/${pid}/cwd`),
     env: injectionEnv(readFileSync(`/proc/${pid}/environ`, 'latin1')),
+    mntNs: readlinkSync(`/proc/${pid}/ns/mnt`),
+    root: readlinkSync(`/proc/${pid}/root`),
   };
   // SPIRE's PID-reuse check: the same process from the first read to the last, or nothing.
   if (startTimeOf(pid) !== startTime) throw new Error(`pid ${pid} was reused while it was read`);
@@ -61,18 +70,24 @@ export function startTimeOf(pid: number): number {
   return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
 }
 
+/** One decode of the whole text (a NUL is never inside a UTF-8 sequence), not one per part: argv may be 1 MB. */
 function splitNul(s: string): string[] {
-  const parts = s.split('\0');
+  const parts = Buffer.from(s, 'latin1').toString('utf8').split('\0');
   if (parts.at(-1) === '') parts.pop();
-  return parts.map((p) => Buffer.from(p, 'latin1').toString('utf8'));
+  return parts;
 }
 
+/** Names are compared in the raw text and only kept values decoded: a caller's 1 MB environment must not slow the ledger. */
 function injectionEnv(environ: string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const kv of splitNul(environ)) {
-    const eq = kv.indexOf('=');
-    const name = eq < 0 ? kv : kv.slice(0, eq);
-    if (isInjectionVariable(name)) out[name] = eq < 0 ? '' : kv.slice(eq + 1);
+  for (let start = 0; start < environ.length; ) {
+    let end = environ.indexOf('\0', start);
+    if (end < 0) end = environ.length;
+    const eq = environ.indexOf('=', start);
+    const nameEnd = eq < 0 || eq > end ? end : eq;
+    const name = environ.slice(start, nameEnd);
+    if (isInjectionVariable(name)) out[name] = nameEnd === end ? '' : Buffer.from(environ.slice(nameEnd + 1, end), 'latin1').toString('utf8');
+    start = end + 1;
   }
   return out;
 }

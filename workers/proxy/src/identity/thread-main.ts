@@ -8,6 +8,7 @@ import { ExecLedger } from './exec-ledger.js';
 import { FileHasher } from './file-hash.js';
 import { createCallerSource, type Connection } from './index.js';
 import { posture } from './posture.js';
+import { hostFacts, ownView } from './host-facts.js';
 import type { ThreadRequest } from './thread.js';
 
 /**
@@ -17,7 +18,7 @@ import type { ThreadRequest } from './thread.js';
 const RECORD_GRACE_MS = 5;
 const RECORD_TRIES = 3;
 /** A pinned tree is re-checked at most this often (it is a stat per file). */
-const TREE_RECHECK_MS = 1000;
+const TREE_RECHECK_NS = 1_000_000_000n;
 
 const ledger = new ExecLedger((workerData as { journalPath: string | null }).journalPath);
 ledger.start();
@@ -25,7 +26,7 @@ const hasher = new FileHasher();
 const source = createCallerSource(ledger, hasher);
 let entries: EntryRule[] = [];
 let manifests = new Map<number, readonly TreeFile[]>();
-const treeChecks = new Map<number, { at: number; change: string | null }>();
+const treeChecks = new Map<number, { atNs: bigint; change: string | null }>();
 
 const hashOrNull = (path: string) => {
   try {
@@ -42,16 +43,18 @@ const realpathOrNull = (path: string) => {
   }
 };
 
-function treeChange(entryId: number): string | null {
+/** A check made before the caller's exec says nothing of what it loaded: a file may have changed and come back since. */
+function treeChange(entryId: number, checkedAfterNs: bigint | null): string | null {
+  const now = process.hrtime.bigint();
   const cached = treeChecks.get(entryId);
-  if (cached && performance.now() - cached.at < TREE_RECHECK_MS) return cached.change;
+  if (cached && now - cached.atNs < TREE_RECHECK_NS && checkedAfterNs !== null && cached.atNs > checkedAfterNs) return cached.change;
   const change = firstChange(manifests.get(entryId) ?? []);
-  treeChecks.set(entryId, { at: performance.now(), change });
+  treeChecks.set(entryId, { atNs: now, change });
   return change;
 }
 
 async function identify(connection: Connection, connectedNs: bigint): Promise<Verdict> {
-  const ctx = { connectedNs, hashFile: hashOrNull, realpath: realpathOrNull, treeChange };
+  const ctx = { ...hostFacts, view: ownView, connectedNs, hashFile: hashOrNull, realpath: realpathOrNull, treeChange };
   let callers = source.callers(connection);
   for (let i = 0; i < RECORD_TRIES && ledger.active && callers.some((c) => c.source === 'proc'); i++) {
     ledger.drain();
@@ -75,7 +78,7 @@ async function answer(req: ThreadRequest): Promise<unknown> {
     case 'hash':
       return req.paths.map((p) => hasher.hash(p));
     case 'manifest':
-      return buildManifest(req.roots);
+      return buildManifest(req.roots, (p) => hostFacts.trusted(p, []));
     case 'posture':
       return posture(ledger.status, entries);
   }

@@ -62,9 +62,38 @@ export function parseNodeArgv(argv: readonly string[], allowed: readonly string[
   return { kind: 'inline', how: 'stdin' };
 }
 
-/** NODE_OPTIONS as node splits it (spaces, double quotes): the first option in it that is denied, or null. */
+/**
+ * NODE_OPTIONS split exactly as node does (ParseNodeOptionsEnvVar): only a space separates, double quotes group, and a
+ * backslash inside quotes takes the next character literally. A looser split (any whitespace, no escapes) would read
+ * `--title="\"" --require=x "..."` as one quoted title while node reads a separate --require.
+ */
+export function splitNodeOptions(value: string): string[] | null {
+  const tokens: string[] = [];
+  let inString = false;
+  let startNew = true;
+  for (let i = 0; i < value.length; i++) {
+    let c = value[i] as string;
+    if (c === '\\' && inString) {
+      if (i + 1 === value.length) return null; // node refuses to start: invalid escape
+      c = value[++i] as string;
+    } else if (c === ' ' && !inString) {
+      startNew = true;
+      continue;
+    } else if (c === '"') {
+      inString = !inString;
+      continue;
+    }
+    if (startNew) tokens.push(c);
+    else tokens[tokens.length - 1] += c;
+    startNew = false;
+  }
+  return inString ? null : tokens; // an unterminated string: node refuses to start
+}
+
+/** NODE_OPTIONS as node splits it: the first option in it that is denied, or null. */
 export function deniedInNodeOptions(value: string, allowed: readonly string[]): { option: string; why: string } | null {
-  const tokens = value.match(/(?:[^\s"]+|"[^"]*")+/g)?.map((t) => t.replace(/"/g, '')) ?? [];
+  const tokens = splitNodeOptions(value);
+  if (tokens === null) return null; // node exits at start-up without running anything
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i] as string;
     if (!token.startsWith('-')) return { option: token, why: 'NODE_OPTIONS holds something that is not an option' };
