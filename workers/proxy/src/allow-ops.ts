@@ -34,7 +34,7 @@ export function allowOps(ctx: WorkerContext, d: AllowDeps): void {
     }
     const posture = await d.identity.call({ op: 'posture' });
     if (posture.exec_ledger !== 'active' && !args.procFallback) {
-      invalid(`the exec ledger is not running here (${posture.exec_ledger_reason ?? posture.exec_ledger}), so callers can only be identified from /proc, which a process can rewrite: add --proc-fallback to accept that (docs/security.md), or run Raypher as root`);
+      invalid(`the exec ledger is not running here (${posture.exec_ledger_reason ?? posture.exec_ledger}), so callers can only be identified from /proc, which a process can rewrite: add --proc-fallback to accept that (docs/security.md), or run Raypher as root on the host`);
     }
     const uid = args.anyUid ? null : (args.uid ?? caller?.uid ?? invalid('the operator uid is unknown; pass --uid N, or --uid any for every user'));
     const [exeHash, scriptHash] = await d.identity.call({ op: 'hash', paths: script ? [exePath, script] : [exePath] });

@@ -2,7 +2,7 @@
 import { closeSync, existsSync, openSync, readFileSync, renameSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { redactString } from '@raypher/shared/logging';
 import { ProcConnector, type ProcEvent } from '@raypher/shared/native';
-import { readProcessFacts, socketInodes, startTimeOf, type ProcessFacts } from './process-facts.js';
+import { inheritedSocketInodes, readProcessFacts, startTimeOf, type ProcessFacts } from './process-facts.js';
 
 export interface ExecRecord extends ProcessFacts {
   /** CLOCK_MONOTONIC time of the exec (process.hrtime.bigint()'s clock). */
@@ -13,7 +13,7 @@ export interface ExecRecord extends ProcessFacts {
 
 export type LedgerState = { state: 'starting' | 'active' | 'unavailable'; reason: string | null };
 
-/** Without an answer to the subscription in this time, the ledger is unavailable (e.g. a container without CAP_NET_ADMIN). */
+/** Without an answer to the subscription in this time, the ledger is unavailable (e.g. a container's own namespaces). */
 const ACK_TIMEOUT_MS = 2000;
 /** A machine has far fewer live processes; past this the oldest records go (they are only re-read from /proc then). */
 const MAX_RECORDS = 200_000;
@@ -53,7 +53,7 @@ export class ExecLedger {
       this.connector = null;
       return this.unavailable((err as Error).message);
     }
-    this.ackTimer = setTimeout(() => this.unavailable('the kernel did not answer the process-events subscription (no CAP_NET_ADMIN in the initial namespaces?)'), ACK_TIMEOUT_MS);
+    this.ackTimer = setTimeout(() => this.unavailable('the kernel did not answer the process-events subscription (not in the initial user and pid namespaces?)'), ACK_TIMEOUT_MS);
     this.ackTimer.unref();
   }
 
@@ -104,7 +104,7 @@ export class ExecLedger {
       case 'ack':
         if (this.ackTimer) clearTimeout(this.ackTimer);
         if (e.errno === 0) this.status = { state: 'active', reason: null };
-        else this.unavailable(e.errno === EPERM ? 'process events need root (CAP_NET_ADMIN); identity falls back to /proc' : `the kernel refused the process-events subscription (errno ${e.errno})`);
+        else this.unavailable(e.errno === EPERM ? 'the kernel refused process events (before Linux 6.6 they need root or CAP_NET_ADMIN; after, the initial namespaces); identity falls back to /proc' : `the kernel refused the process-events subscription (errno ${e.errno})`);
         return;
       case 'exec':
         return this.record(e.pid, e.timestampNs);
@@ -118,7 +118,8 @@ export class ExecLedger {
   /** Read at once: an interpreter needs tens of milliseconds before its code could rewrite argv or the environment. */
   private record(pid: number, execNs: bigint): void {
     try {
-      this.put({ ...readProcessFacts(pid), execNs, inheritedSockets: socketInodes(pid) });
+      const inheritedSockets = inheritedSocketInodes(pid); // first: before the new program can change its descriptors
+      this.put({ ...readProcessFacts(pid), execNs, inheritedSockets });
     } catch {
       this.records.delete(pid); // gone already, or unreadable: no record, so no stale one either
     }

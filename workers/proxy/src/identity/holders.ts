@@ -1,5 +1,6 @@
 // Which processes hold a socket: scan /proc/<pid>/fd of the socket owner's processes for socket:[inode].
-import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { readdirSync, readlinkSync, statSync } from 'node:fs';
+import { hasCloexec } from './process-facts.js';
 
 export interface Holder {
   pid: number;
@@ -9,7 +10,6 @@ export interface Holder {
 
 /** Rounds of re-listing a process's descriptors while new ones keep appearing (a socket moved by dup2 is found). */
 const MAX_ROUNDS = 4;
-const O_CLOEXEC = 0o2000000;
 
 /**
  * Every process of `uid` holding the socket. A descriptor or process that goes away mid-scan is skipped alone (a busy
@@ -59,13 +59,4 @@ function socketFds(pid: number, target: string): string[] {
     if (found.length > 0 || fresh === 0) break;
   }
   return found;
-}
-
-function hasCloexec(pid: number, fd: string): boolean {
-  try {
-    const m = /^flags:\s+([0-7]+)/m.exec(readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'latin1'));
-    return m !== null && (parseInt(m[1] as string, 8) & O_CLOEXEC) !== 0;
-  } catch {
-    return true; // closed meanwhile: not a holder any more
-  }
 }

@@ -24,22 +24,36 @@ export interface ProcessFacts {
   root: string;
 }
 
+const O_CLOEXEC = 0o2000000;
+
 /**
- * The socket inodes a process holds. Read at exec, they are the sockets the new program inherited from the one
- * before it (some runtimes, node among them, set close-on-exec on inherited descriptors at start-up, erasing the
- * evidence the descriptor flags would give later).
+ * The sockets a process holds on descriptors without close-on-exec. Read at exec, they are the sockets the new
+ * program inherited from the one before it (some runtimes, node among them, set close-on-exec on inherited
+ * descriptors at start-up, erasing the evidence the descriptor flags would give later). A socket the new program
+ * opened itself before a late read carries close-on-exec (libuv and CPython open every socket with it), so a busy
+ * machine delaying the read never makes an agent's own connection look inherited.
  */
-export function socketInodes(pid: number): number[] {
+export function inheritedSocketInodes(pid: number): number[] {
   const out: number[] = [];
   for (const fd of readdirSync(`/proc/${pid}/fd`)) {
     try {
       const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
-      if (m) out.push(Number(m[1]));
+      if (m && !hasCloexec(pid, fd)) out.push(Number(m[1]));
     } catch {
       /* closed meanwhile */
     }
   }
   return out;
+}
+
+/** Whether the process's descriptor has close-on-exec (/proc/<pid>/fdinfo flags); true if it is gone meanwhile. */
+export function hasCloexec(pid: number, fd: string): boolean {
+  try {
+    const m = /^flags:\s+([0-7]+)/m.exec(readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'latin1'));
+    return m !== null && (parseInt(m[1] as string, 8) & O_CLOEXEC) !== 0;
+  } catch {
+    return true; // closed meanwhile: not a holder any more
+  }
 }
 
 /** Reads every fact or throws (the process exited, or is not ours to read): callers treat a throw as "no process". */
