@@ -49,6 +49,8 @@ export async function readCheckpoints(db: Db): Promise<Checkpoint[]> {
   return db.all<Checkpoint & Record<string, unknown>>('SELECT id, seq, head_hash, ts, key_id, signature FROM audit_checkpoints ORDER BY id');
 }
 
+const TAIL_CUT = 'were cut from the tail';
+
 export interface CheckpointReport {
   ok: boolean;
   count: number;
@@ -70,14 +72,14 @@ export interface ChainView {
 /** Checks every checkpoint: signed by the published key, and the verified chain reaches its seq with the same hash. */
 export function verifyCheckpoints(checkpoints: readonly Checkpoint[], chain: ChainView, publicKey: KeyObject | null, now = new Date()): CheckpointReport {
   const keyId = publicKey ? keyIdOf(publicKey) : null;
-  let firstBad: CheckpointReport['firstBad'] = null;
-  for (const c of checkpoints) {
+  const bad = checkpoints.flatMap((c) => {
     const reason = checkOne(c, chain, publicKey, keyId);
-    if (reason) {
-      firstBad = { id: c.id, seq: c.seq, reason };
-      break;
-    }
-  }
+    return reason ? [{ id: c.id, seq: c.seq, reason, cut: reason.includes(TAIL_CUT) }] : [];
+  });
+  // A cut tail is named by the checkpoint that reaches furthest: it shows every row that is gone.
+  const first = bad[0];
+  const worst = first?.cut ? bad.filter((b) => b.cut).reduce((a, b) => (b.seq > a.seq ? b : a)) : first;
+  const firstBad = worst ? { id: worst.id, seq: worst.seq, reason: worst.reason } : null;
   const last = checkpoints.at(-1);
   const newest = last ? { id: last.id, seq: last.seq, ts: last.ts, age_secs: Math.max(0, Math.round((now.getTime() - Date.parse(last.ts)) / 1000)) } : null;
   return { ok: firstBad === null, count: checkpoints.length, firstBad, newest, rows_after_newest: last && chain.intact ? Math.max(0, chain.rows - last.seq) : null };
@@ -96,7 +98,7 @@ function checkOne(c: Checkpoint, chain: ChainView, publicKey: KeyObject | null, 
   const hash = chain.hashAt.get(c.seq);
   if (hash === undefined) {
     if (!chain.intact) return `checkpoint ${c.id} covers row ${c.seq}, beyond the break at row ${chain.firstBrokenSeq}`;
-    return `the ledger ends at row ${chain.rows}, but checkpoint ${c.id} (signed ${c.ts}) covers row ${c.seq}: rows ${chain.rows + 1}..${c.seq} were cut from the tail`;
+    return `the ledger ends at row ${chain.rows}, but checkpoint ${c.id} (signed ${c.ts}) covers row ${c.seq}: rows ${chain.rows + 1}..${c.seq} ${TAIL_CUT}`;
   }
   if (hash !== c.head_hash) return `the ledger's hash at row ${c.seq} is not the one checkpoint ${c.id} signed (${c.ts}): rows at or below ${c.seq} were deleted, altered or re-chained`;
   return null;
