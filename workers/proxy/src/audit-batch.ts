@@ -9,7 +9,7 @@ import { replayJournals } from './audit-replay.js';
 const FLUSH_EVERY_MS = 250;
 const MAX_BATCH = 200;
 /** Start a new journal file once the current one holds this many bytes (the old one goes once folded). */
-const ROTATE_AT_BYTES = 4 * 1024 * 1024;
+const ROTATE_AT_BYTES = 1024 * 1024;
 /** The journal directory, beside raypher.db in the data directory. */
 export const JOURNAL_DIR_NAME = 'audit-journal';
 
