@@ -90,4 +90,9 @@ describe('audit journal', () => {
     const requests = await rows('proxy.request');
     expect(requests.map((r) => r.request_id).sort()).toEqual(['late', 'long', 'r0', 'r1', 'r2']);
   });
+
+  it('fails closed: a begin that cannot be journaled throws ERR_AUDIT_JOURNAL (the handler answers 503, no key used)', () => {
+    const closed = new JournalDir(journalDir());
+    expect(() => closed.append({ k: 'b', id: 'x', at: '', d: {} })).toThrow(expect.objectContaining({ code: 'ERR_AUDIT_JOURNAL' }));
+  });
 });
