@@ -8,6 +8,8 @@ import { JournalDir } from './audit-journal.js';
 import { replayJournals } from './audit-replay.js';
 
 const quiet = { info() {}, warn() {}, error() {} } as unknown as Logger;
+/** Completions are journaled once per event-loop turn. */
+const turn = () => new Promise((r) => setImmediate(r));
 
 describe('audit journal', () => {
   let dir: string;
@@ -42,6 +44,7 @@ describe('audit journal', () => {
     dead.complete('done', { status: 200 });
     dead.begin('cut', { request_id: 'cut', provider: 'openai' });
     dead.add('proxy.denied', { request_id: 'den', reason: 'not_listed' });
+    await turn();
     const saved = mkdtempSync(join(tmpdir(), 'raypher-journal-copy-'));
     cpSync(journalDir(), saved, { recursive: true });
 
@@ -85,6 +88,7 @@ describe('audit journal', () => {
     expect(journalText()).toContain('"id":"long"');
     audit.begin('late', { request_id: 'late' });
     audit.complete('late', { status: 201 }); // journaled, not folded: then the proxy "dies"
+    await turn();
     const counts = await replayJournals(new JournalDir(journalDir()), db, ledger, () => false);
     expect(counts).toMatchObject({ rows_written: 2, incomplete: 1 });
     const requests = await rows('proxy.request');

@@ -77,10 +77,10 @@ export class JournalDir {
     return previous;
   }
 
-  /** Appends one record with a single write(2): once it returns, a kill -9 of any process cannot lose it. */
-  append(record: JournalRecord): void {
+  /** Appends records with a single write(2): once it returns, a kill -9 of any process cannot lose them. */
+  append(...records: JournalRecord[]): void {
     if (this.fd === null) throw new RaypherError('ERR_AUDIT_JOURNAL', 'the audit journal is closed');
-    const text = line(record);
+    const text = records.map(line).join('');
     try {
       this.bytes += writeSync(this.fd, text);
     } catch (err) {
