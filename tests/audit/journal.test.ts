@@ -87,15 +87,19 @@ describe('audit journal under kill -9', () => {
     const uses = keyUses(upstream, key);
     expect(uses).toBeGreaterThanOrEqual(60);
     const rows = await requestRows(home, uses);
-    expect(rows.length).toBe(uses);
-    expect(new Set(rows.map((r) => r.data.request_id)).size).toBe(uses);
+    // Every key use has its row. A row beyond that can only be a use begun in the instant before the kill whose
+    // request never reached the upstream: it is marked incomplete (recorded before the key leaves, by design).
+    const incomplete = rows.filter((r) => r.data.incomplete === true).length;
+    expect(rows.length).toBeGreaterThanOrEqual(uses);
+    expect(rows.length - uses).toBeLessThanOrEqual(incomplete);
+    expect(new Set(rows.map((r) => r.data.request_id)).size).toBe(rows.length);
     expect(rows.filter((r) => r.data.status === 200).length).toBeGreaterThanOrEqual(60);
 
     // Replay is idempotent: a graceful restart (journal folded again on start) adds no row twice.
     const replays = (await auditEvents(home, 'audit.replayed')).length;
     expect((await ctl(home, ['restart', 'proxy'])).code).toBe(0);
     await proxyPid(d, second);
-    expect((await auditEvents(home, 'proxy.request')).length).toBe(uses);
+    expect((await auditEvents(home, 'proxy.request')).length).toBe(rows.length);
     expect((await auditEvents(home, 'audit.replayed')).length).toBe(replays);
     expect((await ctl(home, ['audit', 'verify'])).code).toBe(0);
     await d.stop();
