@@ -29,9 +29,6 @@ export class AuditBatcher {
   /** Rows not yet committed, per journal generation: a replaced file is removed once its count is zero. */
   private readonly unfolded = new Map<number, number>();
   private readonly retired: JournalFile[] = [];
-  /** Completion and denial records waiting for this turn's single write. */
-  private readonly lines: JournalRecord[] = [];
-  private linesScheduled: NodeJS.Immediate | null = null;
   private syncedAt = 0;
 
   private constructor(private readonly journal: JournalDir, private readonly ledger: AuditLedger, private readonly logger: Logger, private readonly rotateAtBytes: number) {}
@@ -70,7 +67,6 @@ export class AuditBatcher {
 
   /** Folds what waits into raypher.db (one transaction); resolves when it is written (or has failed and waits again). */
   flush(): Promise<void> {
-    this.writeLines();
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     const batch = this.queue.splice(0);
@@ -93,23 +89,12 @@ export class AuditBatcher {
     return this.writing;
   }
 
-  /**
-   * Completions and denials are journaled together once per event-loop turn (one write(2) for many): a kill in
-   * that turn leaves a begun key use without its completion, which replay records as incomplete, never as absent.
-   */
+  /** Completions and denials are journaled synchronously too: a 200 the client saw has its completed record. */
   private write(record: JournalRecord): void {
-    this.lines.push(record);
-    this.linesScheduled ??= setImmediate(() => this.writeLines());
-  }
-
-  private writeLines(): void {
-    if (this.linesScheduled) clearImmediate(this.linesScheduled);
-    this.linesScheduled = null;
-    if (this.lines.length === 0) return;
     try {
-      this.journal.append(...this.lines.splice(0));
+      this.journal.append(record);
     } catch (err) {
-      this.logger.error('audit journal write failed; the rows are only in memory until folded', { error: (err as Error).message });
+      this.logger.error('audit journal write failed; the row is only in memory until folded', { error: (err as Error).message });
     }
   }
 
@@ -131,7 +116,6 @@ export class AuditBatcher {
     try {
       if (this.journal.bytes >= this.rotateAtBytes) {
         // Open key uses are copied into the new file first, so the old one holds nothing that is not folded or copied.
-        this.writeLines();
         const carry: JournalRecord[] = [...this.open].map(([id, b]) => ({ k: 'b', id, at: b.at, d: b.d }));
         const previous = this.journal.rotate(carry);
         if (previous) this.retired.push(previous);
