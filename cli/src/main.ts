@@ -6,7 +6,7 @@ import { isRaypherError, RaypherError } from '@raypher/shared/errors';
 import { redactString } from '@raypher/shared/logging';
 import { INTERPRETER_FAMILIES, PROVIDER_PATTERN, WORKER_NAMES, type WorkerName } from '@raypher/shared/ipc';
 import { readVersion } from '@raypher/shared/version';
-import { auditVerifyCommand } from './commands/audit.js';
+import { auditExportCommand, auditVerifyCommand } from './commands/audit.js';
 import { configCheckCommand, configExampleCommand, reloadCommand } from './commands/config.js';
 import { healthCommand } from './commands/health.js';
 import { logsCommand } from './commands/logs.js';
@@ -83,7 +83,17 @@ await yargs(hideBin(process.argv))
       .demandCommand(1, 'name a config command: check or example'),
   )
   .command('reload', 'Re-read the config file and apply what can change live', {}, action((ctx) => reloadCommand(ctx)))
-  .command('audit', 'Audit ledger tools', (y) => y.command('verify', 'Recompute the hash chain; names the first broken row', {}, action((ctx) => auditVerifyCommand(ctx))).demandCommand(1, 'name an audit command: verify'))
+  .command('audit', 'Audit ledger tools', (y) =>
+    y
+      .command(
+        'verify',
+        'Recompute the hash chain and check every signed checkpoint; names the first broken row or checkpoint',
+        (yy) => yy.option('from', { type: 'string', describe: 'Verify an export file (raypherctl audit export) instead of the database' }).option('public-key', { type: 'string', describe: 'The checkpoint public key (PEM) kept elsewhere' }),
+        action((ctx, a: GlobalArgs & { from?: string; publicKey?: string }) => auditVerifyCommand(ctx, { from: a.from, publicKey: a.publicKey })),
+      )
+      .command('export', 'Write rows, checkpoints and the public key as JSON lines, for off-machine storage', (yy) => yy.option('out', { type: 'string', describe: 'File to write (default: stdout)' }), action((ctx, a: GlobalArgs & { out?: string }) => auditExportCommand(ctx, { out: a.out })))
+      .demandCommand(1, 'name an audit command: verify or export'),
+  )
   .command('version', 'CLI and daemon versions', {}, action((ctx) => versionCommand(ctx)))
   .command(
     'seal',

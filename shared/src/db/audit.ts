@@ -5,6 +5,8 @@ import type { Db, Param } from './sqlite.js';
 
 /** Rows per INSERT statement (4 parameters each, well under SQLite's parameter limit). */
 const ROWS_PER_INSERT = 200;
+/** request_ids per lookup query during journal replay. */
+const IDS_PER_QUERY = 500;
 
 export const GENESIS_HASH = '0'.repeat(64);
 
@@ -60,14 +62,34 @@ export interface VerifyResult {
   firstBroken: { seq: number; reason: string } | null;
 }
 
+/** One stored row of events, as verify and export read it. */
+export interface StoredRow {
+  seq: number;
+  body: string;
+  prev_hash: string;
+  hash: string;
+}
+
+export function readRows(db: Db): Promise<StoredRow[]> {
+  return db.all<StoredRow & Record<string, unknown>>('SELECT seq, body, prev_hash, hash FROM events ORDER BY seq');
+}
+
 /** Recomputes the chain from the first row and names the first row that does not verify. */
 export async function verifyLedger(db: Db): Promise<VerifyResult> {
-  const rows = await db.all<{ seq: number; body: string; prev_hash: string; hash: string }>('SELECT seq, body, prev_hash, hash FROM events ORDER BY seq');
+  return verifyChain(await readRows(db)).result;
+}
+
+/**
+ * The pure chain check over rows in seq order. Also returns the verified hash at each row (seq 0 = genesis),
+ * which signed checkpoints are compared against.
+ */
+export function verifyChain(rows: readonly StoredRow[]): { result: VerifyResult; hashAt: Map<number, string> } {
+  const hashAt = new Map<number, string>([[0, GENESIS_HASH]]);
   let prev = GENESIS_HASH;
   let expectedSeq = 1;
   for (const row of rows) {
-    const broken = (reason: string): VerifyResult => ({ ok: false, rows: rows.length, headHash: prev, firstBroken: { seq: row.seq, reason } });
-    if (row.seq !== expectedSeq) return { ...broken(`expected seq ${expectedSeq}: rows ${expectedSeq}..${row.seq - 1} are missing`), firstBroken: { seq: expectedSeq, reason: `row ${expectedSeq} is missing (next row is ${row.seq})` } };
+    const broken = (reason: string, seq = row.seq) => ({ result: { ok: false, rows: rows.length, headHash: prev, firstBroken: { seq, reason } }, hashAt });
+    if (row.seq !== expectedSeq) return broken(`row ${expectedSeq} is missing (next row is ${row.seq})`, expectedSeq);
     if (row.prev_hash !== prev) return broken('prev_hash does not match the previous row’s hash');
     if (chainHash(prev, row.body) !== row.hash) return broken('hash does not match the stored body (row was altered)');
     let parsed: { seq?: unknown };
@@ -78,7 +100,21 @@ export async function verifyLedger(db: Db): Promise<VerifyResult> {
     }
     if (parsed.seq !== row.seq) return broken(`body says seq ${String(parsed.seq)}`);
     prev = row.hash;
+    hashAt.set(row.seq, row.hash);
     expectedSeq++;
   }
-  return { ok: true, rows: rows.length, headHash: prev, firstBroken: null };
+  return { result: { ok: true, rows: rows.length, headHash: prev, firstBroken: null }, hashAt };
 }
+
+/** Which of these (type, request_id) pairs already have a row: journal replay writes only the others. */
+export async function presentRequestRows(db: Db, requestIds: readonly string[]): Promise<Set<string>> {
+  const present = new Set<string>();
+  for (let i = 0; i < requestIds.length; i += IDS_PER_QUERY) {
+    const chunk = requestIds.slice(i, i + IDS_PER_QUERY);
+    const rows = await db.all<{ type: string; request_id: string }>(`SELECT type, request_id FROM events WHERE request_id IN (${chunk.map(() => '?').join(', ')})`, chunk);
+    for (const r of rows) present.add(requestRowKey(r.type, r.request_id));
+  }
+  return present;
+}
+
+export const requestRowKey = (type: string, requestId: string): string => `${type}|${requestId}`;

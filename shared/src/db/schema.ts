@@ -78,4 +78,23 @@ export const RAYPHER_DB_MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    // Issue 9: journal replay finds a key use's row by request_id (idempotent), and signed checkpoints
+    // (seq + head hash, Ed25519, key held by the vault) let verify see a cut tail or re-chained rows.
+    version: 5,
+    sql: `
+      ALTER TABLE events ADD COLUMN request_id TEXT GENERATED ALWAYS AS (json_extract(body, '$.data.request_id')) VIRTUAL;
+      CREATE INDEX events_request_id ON events(request_id);
+      CREATE TABLE audit_checkpoints (
+        id INTEGER PRIMARY KEY,
+        seq INTEGER NOT NULL,
+        head_hash TEXT NOT NULL,
+        ts TEXT NOT NULL,
+        key_id TEXT NOT NULL,
+        signature TEXT NOT NULL
+      );
+      CREATE TRIGGER audit_checkpoints_no_update BEFORE UPDATE ON audit_checkpoints BEGIN SELECT RAISE(ABORT, 'audit_checkpoints is append-only'); END;
+      CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints BEGIN SELECT RAISE(ABORT, 'audit_checkpoints is append-only'); END;
+    `,
+  },
 ];

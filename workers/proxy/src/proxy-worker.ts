@@ -46,7 +46,7 @@ export const proxyWorker: WorkerModule = {
     };
     await pushRules();
     const ledger = new AuditLedger(db, 'proxy');
-    const audit = new AuditBatcher(ledger, ctx.logger);
+    const audit = await AuditBatcher.open(db, ledger, ctx.logger);
     const vault = new VaultClient(vaultSocket, ctx.vaultToken);
     const stats = { served: 0, blocked: 0, latencyMsTotal: 0 };
     // Engaging panic drops every cached key and cuts the requests in flight.

@@ -2,6 +2,8 @@
 import { RaypherError } from '@raypher/shared/errors';
 import { AuditLedger, openRaypherDb } from '@raypher/shared/db';
 import { VaultOps } from '@raypher/shared/ipc';
+import { Checkpointer } from './checkpointer.js';
+import { CheckpointSigner } from './checkpoint-signer.js';
 import type { WorkerModule } from '@raypher/shared/worker';
 import { Keyring } from './keyring.js';
 import { Tpm2 } from './protectors/tpm2.js';
@@ -44,6 +46,9 @@ export const vaultWorker: WorkerModule = {
       invalidate: (provider) => socket?.invalidate(provider),
     });
     socket = await startVaultSocket(need('vaultSocket'), ctx.vaultToken, service, ctx.logger);
+    // Signed checkpoints of the audit ledger: the signing key lives only here, never with the rows' writers.
+    const checkpointer = new Checkpointer(auditDb, CheckpointSigner.load(need('dataDir'), process.getuid?.() ?? 0), ctx.logger, ctx.config.audit.checkpoint_interval_secs);
+    checkpointer.start();
 
     ctx.handle(VaultOps['vault.seal'], ({ caller, args }) => service.seal(args.provider, args.secret, caller));
     ctx.handle(VaultOps['vault.unseal'], async ({ caller, args }) => ({ provider: args.provider, secret: await service.unseal(args.provider, caller, 'raypherctl') }));
@@ -58,12 +63,14 @@ export const vaultWorker: WorkerModule = {
     return {
       async stop() {
         socket?.close();
+        await checkpointer.stop();
         keyring.close();
         await store.close();
         await auditDb.close();
       },
       onConfig(next) {
         config = next.vault;
+        checkpointer.setInterval(next.audit.checkpoint_interval_secs);
       },
       health: () => {
         void store.count().then((n) => (sealedKeys = n), () => undefined);
