@@ -42,9 +42,14 @@ process.on('exit', () => children.forEach((c) => c.kill('SIGKILL')));
 // ---- the upstream: counts requests that carry the real key ------------------------------------------
 let keyUses = 0;
 let upstreamRequests = 0;
+/** The request id Raypher sends with each key use: matched one by one against the proxy.request rows. */
+const usedIds = new Set();
 const upstream = createServer((req, res) => {
   upstreamRequests++;
-  if (req.headers.authorization === `Bearer ${KEY}`) keyUses++;
+  if (req.headers.authorization === `Bearer ${KEY}`) {
+    keyUses++;
+    usedIds.add(String(req.headers['x-raypher-request-id']));
+  }
   req.resume();
   req.on('end', () => {
     res.writeHead(200, { 'content-type': 'application/json' });
@@ -153,7 +158,11 @@ const countRows = async () => {
   try {
     const r = await db.get("SELECT count(*) AS n, sum(json_extract(body, '$.data.incomplete') IS 1) AS incomplete FROM events WHERE type = 'proxy.request'");
     const replayed = await db.all("SELECT body FROM events WHERE type = 'audit.replayed'");
-    return { rows: r.n, incomplete: r.incomplete ?? 0, replays: replayed.length, replayedRows: replayed.reduce((s, x) => s + JSON.parse(x.body).data.rows_written, 0) };
+    const ids = await db.all("SELECT json_extract(body, '$.data.request_id') AS id, json_extract(body, '$.data.incomplete') IS 1 AS incomplete FROM events WHERE type = 'proxy.request'");
+    const rowIds = new Map(ids.map((x) => [x.id, x.incomplete === 1]));
+    const missing = [...usedIds].filter((id) => !rowIds.has(id)).length;
+    const extraComplete = [...rowIds].filter(([id, incomplete]) => !usedIds.has(id) && !incomplete).length;
+    return { rows: r.n, incomplete: r.incomplete ?? 0, missing, extraComplete, replays: replayed.length, replayedRows: replayed.reduce((s, x) => s + JSON.parse(x.body).data.rows_written, 0) };
   } finally {
     await db.close();
   }
@@ -187,7 +196,11 @@ const report = {
   key_uses_equal_rows: keyUses === counted.rows,
   // Every key use has a row; a row beyond that is a use begun in the instant before a kill whose request never
   // reached the upstream (journaled before the key leaves, so marked incomplete). Exit 1 if a key use has no row.
-  every_key_use_has_a_row: counted.rows >= keyUses && counted.rows - keyUses <= counted.incomplete,
+  every_key_use_has_a_row: counted.rows >= keyUses && counted.rows - keyUses <= counted.incomplete && counted.missing === 0,
+  // Matched by the request id the upstream received: key uses without their row, and complete rows for a request
+  // the upstream never saw (both must be 0).
+  key_uses_without_row: counted.missing,
+  complete_rows_without_key_use: counted.extraComplete,
 };
 console.log(JSON.stringify(report, null, 2));
 sup.kill('SIGTERM');
@@ -195,4 +208,4 @@ await new Promise((r) => sup.once('exit', r));
 upstream.close();
 if (!values.keep) rmSync(home, { recursive: true, force: true });
 rmSync(agentDir, { recursive: true, force: true });
-process.exit(report.every_key_use_has_a_row ? 0 : 1);
+process.exit(report.every_key_use_has_a_row && counted.extraComplete === 0 ? 0 : 1);

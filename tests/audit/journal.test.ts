@@ -4,10 +4,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { auditEvents, ctl, killAll, waitFor, type Daemon } from '../helpers/daemon.js';
-import { allow, keyUses, NODE, startProxy } from '../proxy/harness.js';
+import { auditEvents, ctl, waitFor, type Daemon } from '../helpers/daemon.js';
+import { allow, keyUses, NODE, startProxy, upstreamPerTest } from '../proxy/harness.js';
 import { filesContaining } from '../vault/helpers.js';
-import { Upstream } from '../proxy/upstream.js';
+import type { Upstream } from '../proxy/upstream.js';
 
 /**
  * The agent: `node agent.mjs loop URL N` runs N lanes of back-to-back requests and prints each status as it
@@ -46,13 +46,7 @@ function agentUntil(agent: string, args: string[], line: string, times: number):
 }
 
 let upstream: Upstream;
-beforeEach(async () => {
-  upstream = await Upstream.start();
-});
-afterEach(async () => {
-  await killAll();
-  await upstream.close();
-});
+upstreamPerTest((u) => (upstream = u));
 
 const proxyPid = async (d: Daemon, not?: number) =>
   waitFor(async () => {

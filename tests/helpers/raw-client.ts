@@ -92,10 +92,12 @@ export async function requestsAsUid(uid: number, socketPath: string, requests: A
     const s = net.connect(${JSON.stringify(socketPath)});
     const frame = (v) => { const b = Buffer.from(JSON.stringify(v)); const h = Buffer.alloc(4); h.writeUInt32BE(b.length); return Buffer.concat([h, b]); };
     let buf = Buffer.alloc(0); const out = [];
-    s.on('connect', () => { for (const f of ${JSON.stringify(frames)}) s.write(frame(f)); });
+    const frames = ${JSON.stringify(frames)};
+    // hello first, the rest once it is answered: the protocol serves nothing before the handshake completes.
+    s.on('connect', () => s.write(frame(frames[0])));
     s.on('data', (d) => { buf = Buffer.concat([buf, d]);
-      while (buf.length >= 4 && buf.length >= 4 + buf.readUInt32BE(0)) { const n = buf.readUInt32BE(0); out.push(JSON.parse(buf.subarray(4, 4 + n))); buf = buf.subarray(4 + n); }
-      if (out.length === ${frames.length}) { console.log(JSON.stringify(out.map((f) => ({ id: f.id, ok: f.ok, code: f.e && f.e.code })))); s.end(); }
+      while (buf.length >= 4 && buf.length >= 4 + buf.readUInt32BE(0)) { const n = buf.readUInt32BE(0); out.push(JSON.parse(buf.subarray(4, 4 + n))); buf = buf.subarray(4 + n); if (out.length === 1) for (const f of frames.slice(1)) s.write(frame(f)); }
+      if (out.length === frames.length) { console.log(JSON.stringify(out.map((f) => ({ id: f.id, ok: f.ok, code: f.e && f.e.code })))); s.end(); }
     });
     s.on('error', (e) => { console.log(JSON.stringify({ error: e.code })); process.exit(1); });`;
   const r = await run(process.execPath, ['-e', script], { uid, gid: uid, cwd: '/' });

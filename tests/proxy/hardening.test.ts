@@ -1,19 +1,13 @@
 // The proxy against the attacker's test kit of issue 9: a key-echoing upstream, requests past every limit, connection
 // floods, and a vault killed under load. Real daemon, real upstream, real agent processes; the canary key is only
 // ever compared (booleans), never printed.
-import { auditEvents, ctl, killAll, run, waitFor } from '../helpers/daemon.js';
+import { auditEvents, ctl, run, waitFor } from '../helpers/daemon.js';
 import { filesContaining } from '../vault/helpers.js';
-import { allow, NODE, script, startProxy } from './harness.js';
-import { Upstream } from './upstream.js';
+import { allow, NODE, script, startProxy, upstreamPerTest } from './harness.js';
+import type { Upstream } from './upstream.js';
 
 let upstream: Upstream;
-beforeEach(async () => {
-  upstream = await Upstream.start();
-});
-afterEach(async () => {
-  await killAll();
-  await upstream.close();
-});
+upstreamPerTest((u) => (upstream = u));
 
 const MARKER = '[REDACTED-BY-RAYPHER]';
 

@@ -2,9 +2,9 @@
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ctl, Daemon, makeHome, run, type CtlResult } from '../helpers/daemon.js';
+import { ctl, Daemon, killAll, makeHome, run, type CtlResult } from '../helpers/daemon.js';
 import { canary, seal } from '../vault/helpers.js';
-import type { Upstream } from './upstream.js';
+import { Upstream } from './upstream.js';
 
 export const NODE = process.execPath;
 
@@ -53,3 +53,16 @@ try:
 except urllib.error.HTTPError as e:
     print(e.code)
 `;
+
+/** A fresh real upstream for each test, handed to `set`; after each test every daemon is killed and the upstream closed. */
+export function upstreamPerTest(set: (u: Upstream) => void): void {
+  let current: Upstream | undefined;
+  beforeEach(async () => {
+    current = await Upstream.start();
+    set(current);
+  });
+  afterEach(async () => {
+    await killAll();
+    await current?.close();
+  });
+}

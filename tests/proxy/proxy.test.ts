@@ -2,19 +2,14 @@
 import { copyFileSync, appendFileSync, chmodSync, existsSync, mkdtempSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { auditEvents, ctl, Daemon, killAll, makeHome, pidAlive, REPO, run, waitFor } from '../helpers/daemon.js';
+import { auditEvents, ctl, Daemon, makeHome, pidAlive, REPO, run, waitFor } from '../helpers/daemon.js';
 import { canary, filesContaining, seal } from '../vault/helpers.js';
 import { runAgent, writeAgent } from './agent.js';
-import { SSE_CHUNKS, Upstream } from './upstream.js';
+import { SSE_CHUNKS, type Upstream } from './upstream.js';
+import { upstreamPerTest } from './harness.js';
 
 let upstream: Upstream;
-beforeEach(async () => {
-  upstream = await Upstream.start();
-});
-afterEach(async () => {
-  await killAll();
-  await upstream.close();
-});
+upstreamPerTest((u) => (upstream = u));
 
 const NODE = process.execPath;
 

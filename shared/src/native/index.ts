@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import { RaypherError } from '../errors/index.js';
 import { tryLockLinux } from './flock.linux.js';
 import { peerCredLinux, type PeerCred } from './peer-cred.linux.js';
+export { socketFd } from './peer-cred.linux.js';
 import { sendNotifyLinux } from './sd-notify.linux.js';
 
 export type { PeerCred };
@@ -29,3 +30,5 @@ export function tryLock(fd: number): boolean {
 }
 // Linux only, like SockDiag: process exec/exit events for the proxy's exec ledger.
 export { ProcConnector, type ProcEvent, type ProcConnectorHandlers } from './proc-connector.linux.js';
+// Linux only: when data last arrived on one of our TCP sockets (the proxy's exec-after-connect check).
+export { tcpLastDataRecvMs } from './tcp-info.linux.js';

@@ -9,7 +9,7 @@ import type { Logger } from '@raypher/shared/logging';
 import type { AllowEntry, AllowList } from './allow-list.js';
 import type { AuditBatcher } from './audit-batch.js';
 import type { CallerSummary, DenyReason, Verdict } from './identity/decide.js';
-import { connectionOf } from './identity/index.js';
+import { connectionMadeBy, connectionOf } from './identity/index.js';
 import type { IdentityThread } from './identity/thread.js';
 import type { ConnectionCap } from './connection-cap.js';
 import { encodingProblem, KeyEchoGuard } from './key-echo.js';
@@ -70,7 +70,7 @@ export function createHandler(d: HandlerDeps): ProxyHandler {
 
   // async, so a failure to read the socket's peer (connectionOf) becomes a rejection like any other.
   const identifyOnThread = async (socket: Socket): Promise<Verdict> =>
-    d.identity.call({ op: 'identify', connection: connectionOf(socket), connectedNs: accepted.get(socket) ?? process.hrtime.bigint() });
+    d.identity.call({ op: 'identify', connection: connectionOf(socket), connectedNs: connectionMadeBy(socket, accepted.get(socket) ?? process.hrtime.bigint()) });
 
   const identify = (socket: Socket): Promise<Verdict | Error> | Verdict | Error => {
     const known = verdicts.get(socket);
@@ -203,6 +203,7 @@ export function createHandler(d: HandlerDeps): ProxyHandler {
       for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !DROP_REQUEST.has(k)) headers[k] = v;
       headers['accept-encoding'] = 'identity'; // a compressed body would hide an echoed key from the scrubber
       headers[route_.provider.authHeader] = route_.provider.authValue(key);
+      headers['x-raypher-request-id'] = requestId; // the provider's logs and ours name the same key use
       const guard = new KeyEchoGuard(key);
       const upstreamStart = performance.now();
       const overheadBefore = upstreamStart - t0;

@@ -1,8 +1,9 @@
 // Pinned code trees: a manifest of every file under a directory, re-checked cheaply by inode, size, mtime and ctime.
 import { createHash } from 'node:crypto';
-import { lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync, type BigIntStats } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, readlinkSync, type BigIntStats } from 'node:fs';
 import { join, sep } from 'node:path';
 import { RaypherError } from '@raypher/shared/errors';
+import { realpathOrNull } from './host-facts.js';
 
 export interface TreeFile {
   path: string;
@@ -17,13 +18,6 @@ export interface TreeFile {
 export const MAX_TREE_FILES = 50_000;
 
 const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
-const realpathOrNull = (p: string) => {
-  try {
-    return realpathSync(p);
-  } catch {
-    return null; // dangling: nothing is loaded through it
-  }
-};
 const stampOf = (st: BigIntStats) => `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
 
 /**

@@ -18,6 +18,12 @@ const ACK_TIMEOUT_MS = 2000;
 /** A machine has far fewer live processes; past this the oldest records go (they are only re-read from /proc then). */
 const MAX_RECORDS = 200_000;
 const EPERM = 1;
+/**
+ * A program read this soon after its exec has not run code of its own: an interpreter needs tens of milliseconds
+ * before its first line, so every socket it holds was inherited. A native program that connects within this time
+ * of its exec and is read in that window would be refused as inheriting its own socket (docs/security.md).
+ */
+const FRESH_AFTER_EXEC_NS = 10_000_000n;
 
 /**
  * Records survive a proxy restart in an append-only journal beside the control socket (root-owned, 0600): a proxy
@@ -118,7 +124,8 @@ export class ExecLedger {
   /** Read at once: an interpreter needs tens of milliseconds before its code could rewrite argv or the environment. */
   private record(pid: number, execNs: bigint): void {
     try {
-      const inheritedSockets = inheritedSocketInodes(pid); // first: before the new program can change its descriptors
+      // First, before the new program can change its descriptors; all of them count while it cannot have run yet.
+      const inheritedSockets = inheritedSocketInodes(pid, process.hrtime.bigint() - execNs <= FRESH_AFTER_EXEC_NS);
       this.put({ ...readProcessFacts(pid), execNs, inheritedSockets });
     } catch {
       this.records.delete(pid); // gone already, or unreadable: no record, so no stale one either

@@ -42,7 +42,8 @@ function homeOf(uid: number): string | null {
   return home;
 }
 
-const realpathOrNull = (path: string) => {
+/** A path's real path, or null when it does not resolve (dangling: nothing is loaded through it). */
+export const realpathOrNull = (path: string): string | null => {
   try {
     return realpathSync(path);
   } catch {

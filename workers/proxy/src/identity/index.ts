@@ -1,7 +1,7 @@
 // Who is on the other end of a proxy connection: the interface, and the platform implementation chosen at run time.
 import type { Socket } from 'node:net';
 import { RaypherError } from '@raypher/shared/errors';
-import { peerCred } from '@raypher/shared/native';
+import { peerCred, socketFd, tcpLastDataRecvMs } from '@raypher/shared/native';
 import type { Caller } from './decide.js';
 import type { ExecLedger } from './exec-ledger.js';
 import type { FileHasher } from './file-hash.js';
@@ -19,6 +19,27 @@ export function connectionOf(socket: Socket): Connection {
     return { kind: 'unix', pid, uid, serverFd: fd };
   }
   return { kind: 'tcp', client: { ip: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 }, server: { ip: socket.localAddress ?? '', port: socket.localPort ?? 0 } };
+}
+
+/**
+ * Jiffy resolution of TCP_INFO (HZ may be 100): a program that exec'd this soon before the request's bytes arrived
+ * counts as having exec'd after them. Interpreters need tens of milliseconds before they can send anything.
+ */
+const DATA_TIME_SLACK_NS = 10_000_000n;
+
+/**
+ * The moment by which the connection existed and carried the request: the accept time, or, when the kernel says the
+ * bytes arrived earlier (a client that wrote the request and then exec'd while the proxy was busy accepting), that.
+ * A holder that exec'd after it did not make the connection (decide.ts, exec_after_connect).
+ */
+export function connectionMadeBy(socket: Socket, acceptedNs: bigint): bigint {
+  if (socket.remoteAddress === undefined) return acceptedNs; // unix socket: SO_PEERCRED names the connecting process
+  try {
+    const dataNs = process.hrtime.bigint() - BigInt(tcpLastDataRecvMs(socketFd(socket))) * 1_000_000n - DATA_TIME_SLACK_NS;
+    return dataNs < acceptedNs ? dataNs : acceptedNs;
+  } catch {
+    return acceptedNs; // closed meanwhile: the identification fails on its own
+  }
 }
 
 export interface CallerSource {

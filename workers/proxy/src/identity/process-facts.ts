@@ -27,18 +27,19 @@ export interface ProcessFacts {
 const O_CLOEXEC = 0o2000000;
 
 /**
- * The sockets a process holds on descriptors without close-on-exec. Read at exec, they are the sockets the new
- * program inherited from the one before it (some runtimes, node among them, set close-on-exec on inherited
- * descriptors at start-up, erasing the evidence the descriptor flags would give later). A socket the new program
- * opened itself before a late read carries close-on-exec (libuv and CPython open every socket with it), so a busy
- * machine delaying the read never makes an agent's own connection look inherited.
+ * The sockets a process inherited across its exec, read from its descriptors just after the exec. Read while the
+ * new program cannot have run code of its own yet (`fresh`), every socket it holds was inherited; this matters
+ * because node marks every inherited descriptor close-on-exec within its first millisecond, erasing the evidence
+ * the flags would give. Read later (a loaded machine), a socket with close-on-exec may be the program's own (libuv
+ * and CPython open every socket with it), so only those without it are named: no agent's own connection is ever
+ * taken for an inherited one, and the exec-after-accept check covers what a late read no longer sees.
  */
-export function inheritedSocketInodes(pid: number): number[] {
+export function inheritedSocketInodes(pid: number, fresh: boolean): number[] {
   const out: number[] = [];
   for (const fd of readdirSync(`/proc/${pid}/fd`)) {
     try {
       const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
-      if (m && !hasCloexec(pid, fd)) out.push(Number(m[1]));
+      if (m && (fresh || !hasCloexec(pid, fd))) out.push(Number(m[1]));
     } catch {
       /* closed meanwhile */
     }

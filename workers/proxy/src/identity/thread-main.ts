@@ -1,6 +1,5 @@
 // Entry of the identification thread: the exec ledger, the /proc scan, hashing and the allow decision run here,
 // off the proxy's event loop.
-import { realpathSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { buildManifest, firstChange, type TreeFile } from './code-tree.js';
 import { decide, type EntryRule, type Verdict } from './decide.js';
@@ -35,13 +34,6 @@ const hashOrNull = (path: string) => {
     return null;
   }
 };
-const realpathOrNull = (path: string) => {
-  try {
-    return realpathSync(path);
-  } catch {
-    return null;
-  }
-};
 
 /** A check made before the caller's exec says nothing of what it loaded: a file may have changed and come back since. */
 function treeChange(entryId: number, checkedAfterNs: bigint | null): string | null {
@@ -54,7 +46,7 @@ function treeChange(entryId: number, checkedAfterNs: bigint | null): string | nu
 }
 
 async function identify(connection: Connection, connectedNs: bigint): Promise<Verdict> {
-  const ctx = { ...hostFacts, view: ownView, connectedNs, hashFile: hashOrNull, realpath: realpathOrNull, treeChange };
+  const ctx = { ...hostFacts, view: ownView, connectedNs, hashFile: hashOrNull, treeChange };
   let callers = source.callers(connection);
   for (let i = 0; i < RECORD_TRIES && ledger.active && callers.some((c) => c.source === 'proc'); i++) {
     ledger.drain();
