@@ -134,10 +134,11 @@ ${PY_AGENT}`,
       Array.from({ length: TRIES }, () => run('bash', ['-c', `exec 3<>/dev/tcp/127.0.0.1/${port}; printf '${request}' >&3; exec ${NODE} ${sleeper}`])),
     );
     // node marks inherited descriptors close-on-exec at start-up: the exec record's snapshot names the socket
-    // inherited when it was read first, and a record read late leaves it to the exec-after-accept check.
+    // inherited when it was read first, a record read late leaves it to the exec-after-connect check, and a record
+    // not read yet on a loaded machine fails closed too.
     const reasons = await reasonsOf(home, TRIES);
     expect(reasons).toHaveLength(TRIES);
-    for (const reason of reasons) expect(['inherited_socket', 'exec_after_connect']).toContain(reason);
+    for (const reason of reasons) expect(['inherited_socket', 'exec_after_connect', 'no_exec_record']).toContain(reason);
     expect(keyUses(upstream, key)).toBe(before);
     await d.stop();
   });
