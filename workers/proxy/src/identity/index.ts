@@ -15,8 +15,7 @@ export type Connection =
 export function connectionOf(socket: Socket): Connection {
   if (socket.remoteAddress === undefined && socket.localPort === undefined) {
     const { pid, uid } = peerCred(socket); // the kernel's word, taken at connect()
-    const fd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd ?? -1;
-    return { kind: 'unix', pid, uid, serverFd: fd };
+    return { kind: 'unix', pid, uid, serverFd: socketFd(socket) };
   }
   return { kind: 'tcp', client: { ip: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 }, server: { ip: socket.localAddress ?? '', port: socket.localPort ?? 0 } };
 }
