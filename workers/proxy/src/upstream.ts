@@ -13,6 +13,7 @@ export interface Exchange {
   flush(): Buffer;
   /** Each piece handed to the client (for byte counts and the usage tail). */
   onChunk(chunk: Buffer): void;
+  /** The body is complete; called before the client's response is ended. */
   onEnd(): void;
   /** Failed before or during the response; `timeout` means no headers within the limit. */
   onError(err: Error & { code?: string }, timeout: boolean): void;
@@ -68,8 +69,8 @@ export class Upstreams {
           done = true;
           const rest = x.flush();
           if (rest.length) x.onChunk(rest);
+          x.onEnd(); // before the last byte leaves: a response the client has in full is already on record as complete
           res.end(rest.length ? rest : undefined);
-          x.onEnd();
         },
         onResponseError(_c, err: Error & { code?: string }) {
           if (done) return;
