@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import toml from 'toml';
 import { RaypherError } from '../errors/index.js';
-import { PROVIDER_PATTERN } from '../ipc/vault-protocol.js';
+import { PROVIDER_PATTERN } from '../vocab/index.js';
 import { CONFIG_SCHEMA, type Config } from './schema.js';
 import type { KeySpec } from './spec.js';
 

@@ -2,7 +2,7 @@
 import { connect } from 'node:net';
 import { RaypherError } from '../errors/index.js';
 import { Peer } from './peer.js';
-import { Control, IPC_TIMEOUTS, PROTOCOL_VERSION } from './protocol.js';
+import { Control, IPC_TIMEOUTS, PROTOCOL_VERSION } from './protocol/index.js';
 import { SocketTransport } from './transports/socket.js';
 
 export interface ControlClient {

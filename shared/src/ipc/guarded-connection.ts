@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 import type { ErrorCode } from '../errors/index.js';
 import type { EvictionCandidate } from './eviction.js';
 import { encodeFrame } from './framing.js';
-import { IPC_LIMITS, type Envelope } from './protocol.js';
+import { IPC_LIMITS, type Envelope } from './protocol/index.js';
 import type { SocketTransport } from './transports/socket.js';
 import type { Transport, TransportEvents } from './transport.js';
 

@@ -1,6 +1,5 @@
 // Public face of Raypher's IPC layer.
-export * from './protocol.js';
-export * from './vault-protocol.js';
+export * from './protocol/index.js';
 export * from './schema.js';
 export { Peer, type CallMeta, type Guard, type Handler, type PeerOptions } from './peer.js';
 export type { Transport, TransportEvents } from './transport.js';

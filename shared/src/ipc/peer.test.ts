@@ -1,6 +1,6 @@
 import { RaypherError } from '../errors/index.js';
 import { Peer } from './peer.js';
-import { Control, WorkerEvents, type MethodDef } from './protocol.js';
+import { Control, WorkerEvents, type MethodDef } from './protocol/index.js';
 import { createMemoryPair } from './transports/memory.js';
 
 function pair(guard?: (m: MethodDef<unknown, unknown>) => void) {

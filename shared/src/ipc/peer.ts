@@ -10,7 +10,7 @@ import {
   type Envelope,
   type EventDef,
   type MethodDef,
-} from './protocol.js';
+} from './protocol/index.js';
 import type { Transport } from './transport.js';
 
 /** Who sent a request, when the transport can tell (control socket: SO_PEERCRED). */

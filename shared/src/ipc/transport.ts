@@ -1,6 +1,6 @@
 // The two-method contract every IPC transport fulfils; the peer builds requests and events on it.
 import type { RaypherError } from '../errors/index.js';
-import type { Envelope } from './protocol.js';
+import type { Envelope } from './protocol/index.js';
 
 export interface TransportEvents {
   /** A decoded (not yet validated) message; a child IPC channel may carry an OS handle with it. */

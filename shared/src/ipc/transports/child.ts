@@ -1,6 +1,6 @@
 // Transport over a forked child's IPC channel (either end: ChildProcess in the parent, process in the child).
 import { RaypherError } from '../../errors/index.js';
-import { IPC_LIMITS, type Envelope } from '../protocol.js';
+import { IPC_LIMITS, type Envelope } from '../protocol/index.js';
 import type { Transport, TransportEvents } from '../transport.js';
 
 /** The part of ChildProcess and of `process` that an IPC channel offers. */

@@ -1,6 +1,6 @@
 // An in-memory transport pair for protocol tests without processes; messages cross as JSON text.
 import { RaypherError } from '../../errors/index.js';
-import type { Envelope } from '../protocol.js';
+import type { Envelope } from '../protocol/index.js';
 import type { Transport, TransportEvents } from '../transport.js';
 
 class MemoryEnd implements Transport {

@@ -2,7 +2,7 @@
 import type { Socket } from 'node:net';
 import { RaypherError } from '../../errors/index.js';
 import { encodeFrame, FrameDecoder } from '../framing.js';
-import { IPC_LIMITS, type Envelope } from '../protocol.js';
+import { IPC_LIMITS, type Envelope } from '../protocol/index.js';
 import type { Transport, TransportEvents } from '../transport.js';
 
 export class SocketTransport implements Transport {

@@ -1,0 +1,9 @@
+// The one declaration of Raypher's IPC surface, a file per owner: the wire, the supervisor's control methods,
+// each worker's methods, and the supervisor <-> worker channel.
+export * from './envelopes.js';
+export * from './common.js';
+export * from './control.js';
+export * from './vault.js';
+export * from './proxy.js';
+export * from './worker.js';
+export { defineEvents, defineMethods, type Access, type EventDef, type MethodDef } from '../define.js';

@@ -1,0 +1,2 @@
+// Vocabularies that several layers share and none owns.
+export { PROVIDER_PATTERN } from './providers.js';
