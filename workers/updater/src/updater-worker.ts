@@ -9,7 +9,7 @@ export const updaterWorker: WorkerModule = {
       onConfig(next) {
         config = next.updater;
       },
-      health: () => ({ updater: { enabled: config.enabled, feed_configured: config.feed_url !== '', last_check: null } }),
+      health: () => ({ updater: { enabled: config.enabled, feed_configured: config.metadata_url !== '', last_check: null } }),
     };
   },
 };
