@@ -15,7 +15,7 @@ const RETRY_MAX_MS = 500;
  * Errors that say the link is down or was closed by the vault's socket server (a restart, a link closed as idle or
  * over its connection cap), not what the vault answered about a key: retried within VAULT_WAIT_MS.
  */
-const LINK_DOWN = new Set(['ERR_WORKER_NOT_RUNNING', 'ERR_IPC_DISCONNECTED', 'ERR_IPC_IDLE_TIMEOUT', 'ERR_IPC_TOO_MANY_CONNECTIONS']);
+const LINK_DOWN = new Set(['ERR_VAULT_UNREACHABLE', 'ERR_IPC_DISCONNECTED', 'ERR_IPC_IDLE_TIMEOUT', 'ERR_IPC_TOO_MANY_CONNECTIONS']);
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 const isLinkDown = (err: unknown) => isRaypherError(err) && LINK_DOWN.has(err.code);
@@ -75,7 +75,7 @@ export class VaultClient {
       } catch (err) {
         if (!isLinkDown(err) || this.closed) throw err;
         const wait = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** attempt);
-        if (Date.now() + wait > deadline) throw new RaypherError('ERR_WORKER_NOT_RUNNING', `the vault did not answer within ${VAULT_WAIT_MS} ms (${(err as Error).message}); check raypherctl status`);
+        if (Date.now() + wait > deadline) throw new RaypherError('ERR_VAULT_UNREACHABLE', `the vault did not answer within ${VAULT_WAIT_MS} ms (${(err as Error).message}); check raypherctl status`);
         await sleep(wait);
       }
     }
@@ -116,7 +116,7 @@ export class VaultClient {
       const socket = connect(this.socketPath);
       socket.once('error', (err) => {
         forget();
-        reject(new RaypherError('ERR_WORKER_NOT_RUNNING', `cannot reach the vault socket (${(err as NodeJS.ErrnoException).code}); is the vault worker running?`));
+        reject(new RaypherError('ERR_VAULT_UNREACHABLE', `cannot reach the vault socket (${(err as NodeJS.ErrnoException).code}); is the vault worker running?`));
       });
       socket.once('connect', () => {
         const peer = new Peer(new SocketTransport(socket), { label: 'proxy → vault' });
