@@ -1,0 +1,54 @@
+import { readFileSync } from 'node:fs';
+import { askForUsage, InjectedUsageStripper } from './include-usage.js';
+import { UsageMeter } from './meter.js';
+
+const withUsage = readFileSync(new URL('../../../../tests/fixtures/provider-bodies/openai-chat-stream.sse', import.meta.url), 'utf8');
+/** The same stream as the API sends it to a client that did not ask for usage. */
+const plain = withUsage
+  .split('\n\n')
+  .filter((e) => !e.includes('"prompt_tokens"'))
+  .map((e) => e.replace(',"usage":null', ''))
+  .join('\n\n');
+
+function strip(body: string, size: number): { out: string; usage: Buffer[] } {
+  const usage: Buffer[] = [];
+  const s = new InjectedUsageStripper((d) => usage.push(d));
+  const parts: Buffer[] = [];
+  const b = Buffer.from(body);
+  for (let i = 0; i < b.length; i += size) parts.push(s.push(b.subarray(i, i + size)));
+  parts.push(s.flush());
+  return { out: Buffer.concat(parts).toString(), usage };
+}
+
+describe('include_usage injection', () => {
+  it('asks only for a stream whose client did not choose', () => {
+    expect(JSON.parse(String(askForUsage(Buffer.from('{"model":"gpt-4o-mini","stream":true,"messages":[]}'))))).toEqual({ model: 'gpt-4o-mini', stream: true, messages: [], stream_options: { include_usage: true } });
+    expect(askForUsage(Buffer.from('{"stream":true,"stream_options":{"include_usage":false}}'))).toBeNull();
+    expect(askForUsage(Buffer.from('{"stream":true,"stream_options":{"include_usage":true}}'))).toBeNull();
+    expect(askForUsage(Buffer.from('{"stream":false}'))).toBeNull();
+    expect(askForUsage(Buffer.from('not json'))).toBeNull();
+  });
+
+  it.each([1, 5, 64, 100_000])('gives the client the exact bytes it would have got (chunks of %i)', (size) => {
+    const { out, usage } = strip(withUsage, size);
+    expect(out).toBe(plain);
+    expect(usage).toHaveLength(1);
+  });
+
+  it('the dropped usage chunk still reaches the meter', () => {
+    const m = new UsageMeter('text/event-stream');
+    const { usage } = strip(withUsage, 17);
+    for (const d of usage) m.push(Buffer.from(`data: ${d.toString()}\n\n`));
+    expect(m.result(true)).toMatchObject({ tokens: { input: 1117, output: 46, cache_read: 1024 }, usage_source: 'reported' });
+  });
+
+  it('cuts "usage":null wherever it stands, and leaves nested or quoted ones', () => {
+    const { out } = strip('data: {"usage":null,"id":"a","choices":[{"delta":{"content":"\\"usage\\":null"},"usage":null}]}\n\n', 3);
+    expect(out).toBe('data: {"id":"a","choices":[{"delta":{"content":"\\"usage\\":null"},"usage":null}]}\n\n');
+  });
+
+  it('passes other events and comments through untouched', () => {
+    const body = ': keep-alive\n\nevent: x\ndata: {"a":1}\n\ndata: [DONE]\n\n';
+    expect(strip(body, 4).out).toBe(body);
+  });
+});

@@ -1,0 +1,138 @@
+// OpenAI-compatible chat streams report usage only when asked. Raypher asks for the client that did not
+// (stream_options.include_usage) and takes the answer out again, so the client's stream is byte-identical to
+// what it would have got: the final usage chunk is dropped and `"usage":null` is cut from every other chunk.
+
+/** The request body with include_usage asked for, or null when there is nothing to add (not a stream, already asked, not JSON). */
+export function askForUsage(body: Buffer): Buffer | null {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(body.toString('utf8'));
+  } catch {
+    return null;
+  }
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return null;
+  const req = doc as Record<string, unknown>;
+  if (req.stream !== true) return null;
+  const options = req.stream_options;
+  if (options !== undefined && options !== null && typeof options !== 'object') return null;
+  const current = (options ?? {}) as Record<string, unknown>;
+  if (current.include_usage !== undefined) return null; // the client chose: true (it gets usage) or false (it said no)
+  return Buffer.from(JSON.stringify({ ...req, stream_options: { ...current, include_usage: true } }));
+}
+
+/** A line this long is passed on as it is (no usage chunk is that long). */
+const MAX_LINE_BYTES = 1024 * 1024;
+
+/**
+ * Filters the SSE stream of a request Raypher asked usage for. Holds at most one partial line. `onUsageChunk` gets
+ * each dropped usage chunk's data (for the meter).
+ */
+export class InjectedUsageStripper {
+  private partial: Buffer[] = [];
+  private partialBytes = 0;
+  private dropBlank = false;
+
+  constructor(private readonly onUsageChunk: (data: Buffer) => void) {}
+
+  push(chunk: Buffer): Buffer {
+    const out: Buffer[] = [];
+    let start = 0;
+    for (let nl = chunk.indexOf(10, start); nl !== -1; nl = chunk.indexOf(10, start)) {
+      const piece = chunk.subarray(start, nl + 1);
+      start = nl + 1;
+      if (this.partial.length === 0) out.push(this.line(piece));
+      else {
+        this.partial.push(piece);
+        out.push(this.line(Buffer.concat(this.partial)));
+        this.partial = [];
+        this.partialBytes = 0;
+      }
+    }
+    if (start < chunk.length) this.hold(chunk.subarray(start), out);
+    return out.length === 1 ? (out[0] as Buffer) : Buffer.concat(out);
+  }
+
+  /** Whatever is held at the end of the body, as it came. */
+  flush(): Buffer {
+    const rest = Buffer.concat(this.partial);
+    this.partial = [];
+    this.partialBytes = 0;
+    return rest;
+  }
+
+  private hold(part: Buffer, out: Buffer[]): void {
+    this.partial.push(part);
+    this.partialBytes += part.length;
+    if (this.partialBytes > MAX_LINE_BYTES) out.push(this.flush());
+  }
+
+  /** One whole line (with its newline): as it came, rewritten, or dropped. */
+  private line(line: Buffer): Buffer {
+    const text = line.toString('utf8');
+    const body = text.replace(/\r?\n$/, '');
+    if (this.dropBlank) {
+      this.dropBlank = false;
+      if (body === '') return EMPTY;
+    }
+    if (!body.startsWith('data:') || !body.includes('"usage"')) return line;
+    const json = body.slice(5).trimStart();
+    const usageAt = topLevelKey(json, 'usage');
+    if (usageAt === null) return line;
+    if (json.startsWith('null', usageAt.value)) return Buffer.from(cut(body, body.length - json.length, usageAt) + text.slice(body.length));
+    // The usage chunk Raypher asked for: empty choices and a usage object. Dropped with its blank line.
+    if (/"choices"\s*:\s*\[\s*\]/.test(json)) {
+      this.onUsageChunk(Buffer.from(json));
+      this.dropBlank = true;
+      return EMPTY;
+    }
+    return line;
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+interface KeyAt {
+  /** Where the member starts (the key's opening quote) and where its value starts, in the JSON text. */
+  key: number;
+  value: number;
+}
+
+/** Position of a top-level member `"name":` in a JSON object text, strings and nesting respected; null if absent. */
+function topLevelKey(json: string, name: string): KeyAt | null {
+  const needle = `"${name}"`;
+  let depth = 0;
+  for (let i = 0; i < json.length; i++) {
+    const c = json[i];
+    if (c === '"') {
+      const end = stringEnd(json, i);
+      if (depth === 1 && json.startsWith(needle, i) && end === i + needle.length - 1) {
+        const colon = json.slice(end + 1).search(/\S/) + end + 1;
+        if (json[colon] === ':') return { key: i, value: json.slice(colon + 1).search(/\S/) + colon + 1 };
+      }
+      i = end;
+    } else if (c === '{' || c === '[') depth++;
+    else if (c === '}' || c === ']') depth--;
+  }
+  return null;
+}
+
+function stringEnd(s: string, open: number): number {
+  for (let i = open + 1; i < s.length; i++) {
+    if (s[i] === '\\') i++;
+    else if (s[i] === '"') return i;
+  }
+  return s.length;
+}
+
+/** The line with `"usage":null` and one comma next to it removed. `offset`: where the JSON starts in the line. */
+function cut(line: string, offset: number, at: KeyAt): string {
+  let from = offset + at.key;
+  let to = offset + at.value + 'null'.length;
+  const before = line.slice(0, from).match(/,\s*$/);
+  if (before) from -= before[0].length;
+  else {
+    const after = line.slice(to).match(/^\s*,/);
+    if (after) to += after[0].length;
+  }
+  return line.slice(0, from) + line.slice(to);
+}
