@@ -14,14 +14,6 @@ export function chainHash(prevHashHex: string, body: string): string {
   return createHash('sha256').update(Buffer.from(prevHashHex, 'hex')).update(Buffer.from(body, 'utf8')).digest('hex');
 }
 
-export interface AuditEntry {
-  seq: number;
-  ts: string;
-  type: EventName;
-  actor: string;
-  data: Record<string, unknown>;
-}
-
 export class AuditLedger {
   constructor(private readonly db: Db, private readonly actor: string) {}
 
