@@ -28,7 +28,7 @@ export function handleHealthRequest(opts: HealthServerOptions) {
   // Errors carry a registered code, as everywhere else: {error: {code, message}}.
   const fail = (res: ServerResponse, status: number, error: RaypherError) => json(res, status, { error: error.toWire() });
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const path = (req.url ?? '/').split('?')[0];
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
     try {
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         res.setHeader('allow', 'GET, HEAD');
