@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { statSync, rmSync } from 'node:fs';
 import type { Server } from 'node:net';
 import type { Server as HttpServer } from 'node:http';
-import { diffConfig, isLiveKey, isLoopback, loadConfigFile, parseConfigObject, workerEnvironment, type Config, type RaypherEnv } from '@raypher/shared/config';
+import { isLoopback, loadConfigFile, workerEnvironment, type Config, type RaypherEnv } from '@raypher/shared/config';
 import { openRaypherDb, type Db } from '@raypher/shared/db';
 import type { StatusResult } from '@raypher/shared/ipc';
 import { closeLogger, createLogger, type Logger } from '@raypher/shared/logging';
@@ -16,6 +16,7 @@ import { startHealthServer } from './health-server.js';
 import { lockHome, prepareDirs, type HomeLock } from './home.js';
 import { SupervisorMetrics } from './metrics.js';
 import { bindProxyListeners, bindUnixListener, closeListeners, describeListeners, type BoundListener } from './proxy-listeners.js';
+import { LiveConfig } from './live-config.js';
 import { buildRoutes } from './routes.js';
 import { ServiceNotifier } from './sd-notify.js';
 import { WorkerManager } from './worker-manager.js';
@@ -46,6 +47,7 @@ export class Supervisor {
   private metrics!: SupervisorMetrics;
   private notifier!: ServiceNotifier;
   private stopping: Promise<void> | undefined;
+  private readonly live: LiveConfig;
 
   private constructor(
     private readonly opts: SupervisorOptions,
@@ -56,7 +58,9 @@ export class Supervisor {
     private readonly db: Db,
     private readonly audit: AuditWriter,
     private readonly listeners: readonly BoundListener[],
-  ) {}
+  ) {
+    this.live = new LiveConfig(config, () => loadConfigFile(opts.configFile, { required: opts.configRequired }), opts.configFile);
+  }
 
   /** Everything that can fail at boot fails here, before any worker runs, with a message naming the cause. */
   static async start(opts: SupervisorOptions): Promise<Supervisor> {
@@ -186,16 +190,8 @@ export class Supervisor {
 
   /** Applies keys that can change live; reports the ones that need a restart and leaves them as they were. */
   async reload(): Promise<{ applied: string[]; requiresRestart: string[] }> {
-    const next = loadConfigFile(this.opts.configFile, { required: this.opts.configRequired });
-    const changed = diffConfig(this.config, next);
-    const applied = changed.filter(isLiveKey);
-    const requiresRestart = changed.filter((k) => !isLiveKey(k));
-    const merged = structuredClone(this.config) as unknown as Record<string, Record<string, unknown>>;
-    for (const k of applied) {
-      const [section, key] = k.split('.') as [keyof Config, string];
-      (merged[section] as Record<string, unknown>)[key] = (next[section] as Record<string, unknown>)[key];
-    }
-    this.config = parseConfigObject(merged, this.opts.configFile);
+    const { config, applied, requiresRestart } = this.live.reload();
+    this.config = config;
     this.logger.level = this.config.logging.level;
     this.workers.pushConfig(this.config);
     this.audit.write('supervisor.reloaded', { applied, requires_restart: requiresRestart });

@@ -1,7 +1,7 @@
 // The worker side of the supervisor link: handshake, ready, heartbeats, stop, metrics, config changes.
 import { getHeapStatistics } from 'node:v8';
 import { Gauge, Registry } from 'prom-client';
-import { parseConfigObject, type Config } from '../config/index.js';
+import { validateConfig, type Config } from '../config/index.js';
 import { toRaypherError } from '../errors/index.js';
 import { ChannelTransport, Peer, PROTOCOL_VERSION, SupervisorToWorker, WorkerEvents, WorkerToSupervisor, IPC_TIMEOUTS, type MethodDef, type WorkerName } from '../ipc/index.js';
 import { closeLogger, createLogger, type Logger } from '../logging/index.js';
@@ -51,7 +51,7 @@ export async function runWorker(name: WorkerName, module: WorkerModule): Promise
   peer.onClose(() => process.exit(WORKER_EXIT.ok)); // supervisor gone: never linger as an orphan
 
   const init = await peer.call(WorkerToSupervisor.hello, { protocolVersion: PROTOCOL_VERSION, worker: name, pid: process.pid }, { timeoutMs: IPC_TIMEOUTS.helloMs });
-  let config = parseConfigObject(init.config as Record<string, unknown>, 'supervisor');
+  let config = validateConfig(init.config, 'supervisor');
   const logDir = init.paths.logDir ?? '.';
   const logger = createLogger({ process: name, dir: logDir, level: config.logging.level, rotation: config.logging.rotation, retentionDays: config.logging.retention_days, console: false });
   const metrics = new Registry();
@@ -111,7 +111,7 @@ export async function runWorker(name: WorkerName, module: WorkerModule): Promise
   });
   peer.handle(SupervisorToWorker.metrics, async () => ({ text: await metrics.metrics(), health: running.health?.() ?? {} }));
   peer.on(WorkerEvents.configChanged, ({ config: raw }) => {
-    config = parseConfigObject(raw as Record<string, unknown>, 'supervisor');
+    config = validateConfig(raw, 'supervisor');
     logger.level = config.logging.level;
     running.onConfig?.(config);
   });
