@@ -111,9 +111,9 @@ export class Supervisor {
     this.workers = new WorkerManager({
       entry: (name) => workerEntry(bundleDir, name),
       config: () => this.config,
-      paths: workerPaths(this.paths),
+      paths: this.paths,
       vaultToken: randomBytes(32).toString('hex'),
-      proxyListeners: this.listeners,
+      listeners: this.listeners,
       env: workerEnvironment(this.opts.env),
       logger: this.logger,
       audit: (type, data) => this.audit.write(type, data),
@@ -255,12 +255,6 @@ export class Supervisor {
     const problems = this.workers.workers.filter((w) => w.state === 'failed').map((w) => `${w.name} failed`);
     this.notifier.status(`${running}/${this.workers.workers.length} workers running${problems.length ? `; ${problems.join(', ')}` : ''}`);
   }
-}
-
-/** The paths a worker may need; each worker opens only its own files. */
-function workerPaths(p: RaypherPaths): Record<string, string> {
-  const { home, dataDir, runDir, logDir, db, vaultDb, hostKey, tpmDir, vaultSocket } = p;
-  return { home: home ?? '', dataDir, runDir, logDir, db, vaultDb, hostKey, tpmDir, vaultSocket };
 }
 
 function fileSize(path: string): number | null {
