@@ -1,7 +1,7 @@
 // Owns the four worker processes: starts them in order, stops them in reverse, reports their status.
 import pidusage from 'pidusage';
 import { RaypherError } from '@raypher/shared/errors';
-import { WORKER_NAMES, type WorkerName, type WorkerStatus } from '@raypher/shared/ipc';
+import { WORKER_NAMES, type MetricsSnapshot, type WorkerName, type WorkerStatus } from '@raypher/shared/ipc';
 import type { Config } from '@raypher/shared/config';
 import { SUPERVISOR_TIMING } from './timing.js';
 import { WorkerProcess, type WorkerDeps } from './worker-process.js';
@@ -58,6 +58,18 @@ export class WorkerManager {
   async stopAll(reason: string): Promise<void> {
     clearInterval(this.ticker);
     for (const w of [...this.workers].reverse()) await w.stop(reason);
+  }
+
+  /** One line for the service manager's STATUS=, e.g. "3/4 workers running; proxy failed". */
+  summary(): string {
+    const running = this.workers.filter((w) => w.state === 'running').length;
+    const problems = this.workers.filter((w) => w.state === 'failed').map((w) => `${w.name} failed`);
+    return `${running}/${this.workers.length} workers running${problems.length ? `; ${problems.join(', ')}` : ''}`;
+  }
+
+  /** Each worker's metrics and health sections; null for a worker that is not running or did not answer. */
+  metrics(): Promise<Array<MetricsSnapshot | null>> {
+    return Promise.all(this.workers.map((w) => w.metrics()));
   }
 
   pushConfig(config: Config): void {
