@@ -1,8 +1,7 @@
 // Public face of config: the schema, reading and validating a file, the reload merge, and the environment reader.
-export { CONFIG_SCHEMA, SECTION_NAMES, type Config, type SectionName } from './schema.js';
-export type { KeySpec } from './spec.js';
+export { CONFIG_SCHEMA, type Config, type SectionName } from './schema.js';
 export { loadConfigFile, parseConfigText } from './read.js';
-export { defaultConfig, validateConfig, validateSection } from './validate.js';
+export { defaultConfig, validateSection } from './validate.js';
 export { mergeLiveKeys, type ReloadOutcome } from './merge.js';
 export { isLoopback } from './rules.js';
 export { BUILTIN_PROVIDERS, parseAuthHeader } from './providers.js';

@@ -7,7 +7,7 @@ import { wireErrorSchema } from './envelopes.js';
 import { workerName, type WorkerName } from './common.js';
 
 /** Paths a worker can be handed: files and directories it opens itself. */
-export type WorkerPathName = 'logDir' | 'dataDir' | 'runDir' | 'db' | 'vaultDb' | 'hostKey' | 'tpmDir' | 'vaultSocket';
+type WorkerPathName = 'logDir' | 'dataDir' | 'runDir' | 'db' | 'vaultDb' | 'hostKey' | 'tpmDir' | 'vaultSocket';
 
 interface Grant {
   /** Config sections the worker reads, besides [logging] (every worker's runtime reads it). */
@@ -83,7 +83,7 @@ function workerPathsSchema<W extends WorkerName>(name: W): Schema<WorkerPaths<W>
   return shape as Schema<unknown> as Schema<WorkerPaths<W>>;
 }
 
-export function workerInitSchema<W extends WorkerName>(name: W): Schema<WorkerInit<W>> {
+function workerInitSchema<W extends WorkerName>(name: W): Schema<WorkerInit<W>> {
   const shape = object({
     worker: literal(name),
     heartbeatIntervalMs: int({ min: 10 }),
