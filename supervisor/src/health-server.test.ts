@@ -13,6 +13,26 @@ describe('health content negotiation', () => {
     expect(wantsPrometheus(accept)).toBe(expected);
   });
 
+  it('answers a failing report with 500 and the error\'s registered code', async () => {
+    const { server, address } = await startHealthServer({
+      host: '127.0.0.1',
+      port: 0,
+      health: async () => {
+        throw new Error('db gone');
+      },
+      metrics: async () => '',
+      metricsContentType: 'text/plain',
+    });
+    try {
+      const res = await fetch(`http://${address}/health`);
+      expect(res.status).toBe(500);
+      expect(await res.json()).toEqual({ error: { code: 'ERR_INTERNAL_UNEXPECTED', message: 'GET /health: db gone' } });
+    } finally {
+      (server as Server).close();
+      await once(server, 'close');
+    }
+  });
+
   it('serves JSON with 503 when unhealthy, text to scrapers, 404 and 405 otherwise', async () => {
     const { server, address } = await startHealthServer({
       host: '127.0.0.1',
@@ -29,8 +49,13 @@ describe('health content negotiation', () => {
       expect(scraped.status).toBe(200);
       expect(await scraped.text()).toBe('raypher_build_info 1\n');
       expect((await fetch(`http://${address}/metrics`)).headers.get('content-type')).toMatch(/^text\/plain/);
-      expect((await fetch(`http://${address}/elsewhere`)).status).toBe(404);
-      expect((await fetch(`http://${address}/health`, { method: 'POST' })).status).toBe(405);
+      const missing = await fetch(`http://${address}/elsewhere`);
+      expect(missing.status).toBe(404);
+      expect(await missing.json()).toEqual({ error: { code: 'ERR_HEALTH_NOT_FOUND', message: expect.stringContaining('/elsewhere') } });
+      const posted = await fetch(`http://${address}/health`, { method: 'POST' });
+      expect(posted.status).toBe(405);
+      expect(posted.headers.get('allow')).toBe('GET, HEAD');
+      expect(await posted.json()).toEqual({ error: { code: 'ERR_HEALTH_METHOD_NOT_ALLOWED', message: expect.stringContaining('POST') } });
     } finally {
       (server as Server).close();
       await once(server, 'close');

@@ -3,7 +3,7 @@
 // process whose budget is 45 MB (measured, docs/benchmarks.md).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { RaypherError } from '@raypher/shared/errors';
+import { RaypherError, toRaypherError } from '@raypher/shared/errors';
 
 export interface HealthServerOptions {
   host: string;
@@ -25,10 +25,15 @@ export function handleHealthRequest(opts: HealthServerOptions) {
     res.end(body);
   };
   const json = (res: ServerResponse, status: number, body: unknown) => send(res, status, 'application/json; charset=utf-8', JSON.stringify(body));
+  // Errors carry a registered code, as everywhere else: {error: {code, message}}.
+  const fail = (res: ServerResponse, status: number, error: RaypherError) => json(res, status, { error: error.toWire() });
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const path = (req.url ?? '/').split('?')[0];
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
     try {
-      if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { error: { code: 'method_not_allowed', message: 'only GET is served' } });
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        res.setHeader('allow', 'GET, HEAD');
+        return fail(res, 405, new RaypherError('ERR_HEALTH_METHOD_NOT_ALLOWED', `${req.method ?? 'this method'} is not served; use GET or HEAD`));
+      }
       if (path === '/metrics' || (path === '/health' && wantsPrometheus(req.headers.accept))) {
         return send(res, 200, opts.metricsContentType, await opts.metrics());
       }
@@ -36,9 +41,9 @@ export function handleHealthRequest(opts: HealthServerOptions) {
         const { healthy, body } = await opts.health();
         return json(res, healthy ? 200 : 503, body);
       }
-      return json(res, 404, { error: { code: 'not_found', message: 'try GET /health or GET /metrics' } });
+      return fail(res, 404, new RaypherError('ERR_HEALTH_NOT_FOUND', `nothing is served at ${path.slice(0, 256)}; try GET /health or GET /metrics`));
     } catch (err) {
-      return json(res, 500, { error: { code: 'internal', message: (err as Error).message } });
+      return fail(res, 500, toRaypherError(err, `GET ${path.slice(0, 256)}`));
     }
   };
 }

@@ -4,7 +4,8 @@ import { readEnv } from '@raypher/shared/config';
 import { isRaypherError } from '@raypher/shared/errors';
 import { resolvePaths } from '@raypher/shared/paths';
 import { readVersion } from '@raypher/shared/version';
-import { Supervisor } from './supervisor.js';
+import { startSupervisor } from './boot.js';
+import type { Supervisor } from './supervisor.js';
 
 const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
@@ -14,7 +15,7 @@ async function run(args: { home?: string; config?: string; foreground: boolean }
   const version = readVersion();
   let supervisor: Supervisor;
   try {
-    supervisor = await Supervisor.start({
+    supervisor = await startSupervisor({
       paths,
       configFile: args.config ?? paths.configFile,
       configRequired: args.config !== undefined,

@@ -13,7 +13,7 @@ export interface MetricsSources {
 type Pick = (w: WorkerStatus) => number | null;
 
 export class SupervisorMetrics {
-  readonly registry = new Registry();
+  private readonly registry = new Registry();
   private readonly perWorker: Array<[Gauge<'worker'>, Pick]>;
   private readonly restarts: Counter<'worker'>;
   private readonly state: Gauge<'worker' | 'state'>;

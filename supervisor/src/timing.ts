@@ -2,6 +2,4 @@
 export const SUPERVISOR_TIMING = {
   /** How often worker liveness (heartbeat age, start timeout) is checked. */
   livenessCheckMs: 250,
-  /** A stop message gets at most this long for its reply before SIGTERM is considered. */
-  stopReplyMs: 1000,
 } as const;

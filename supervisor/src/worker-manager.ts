@@ -1,22 +1,16 @@
 // Owns the four worker processes: starts them in order, stops them in reverse, reports their status.
 import pidusage from 'pidusage';
 import { RaypherError } from '@raypher/shared/errors';
-import { WORKER_NAMES, type WorkerName, type WorkerStatus } from '@raypher/shared/ipc';
+import { WORKER_NAMES, type MetricsSnapshot, type WorkerName, type WorkerStatus } from '@raypher/shared/ipc';
 import type { Config } from '@raypher/shared/config';
-import type { BoundListener } from './proxy-listeners.js';
 import { SUPERVISOR_TIMING } from './timing.js';
 import { WorkerProcess, type WorkerDeps } from './worker-process.js';
 
-export type SharedWorkerDeps = Omit<WorkerDeps, 'name' | 'entry' | 'onStateChange' | 'vaultToken' | 'listeners'> & {
-  /** The proxy's listening sockets (bound by the supervisor). */
-  proxyListeners: readonly BoundListener[];
+/** The same for every worker: each takes what its grant (WORKER_GRANTS) names. */
+export type SharedWorkerDeps = Omit<WorkerDeps<WorkerName>, 'name' | 'entry' | 'onStateChange'> & {
   entry(name: WorkerName): string;
-  /** Given only to the workers that use the vault socket. */
-  vaultToken: string;
   onStateChange(worker: WorkerProcess, manager: WorkerManager): void;
 };
-
-const VAULT_SOCKET_USERS: readonly WorkerName[] = ['vault', 'proxy'];
 
 export class WorkerManager {
   readonly workers: readonly WorkerProcess[];
@@ -30,8 +24,6 @@ export class WorkerManager {
           ...deps,
           name,
           entry: () => deps.entry(name),
-          ...(VAULT_SOCKET_USERS.includes(name) ? { vaultToken: deps.vaultToken } : {}),
-          ...(name === 'proxy' ? { listeners: deps.proxyListeners } : {}),
           onStateChange: (w) => {
             deps.onStateChange(w, this);
             if (this.allRunning()) for (const fn of this.allRunningWaiters.splice(0)) fn();
@@ -66,6 +58,18 @@ export class WorkerManager {
   async stopAll(reason: string): Promise<void> {
     clearInterval(this.ticker);
     for (const w of [...this.workers].reverse()) await w.stop(reason);
+  }
+
+  /** One line for the service manager's STATUS=, e.g. "3/4 workers running; proxy failed". */
+  summary(): string {
+    const running = this.workers.filter((w) => w.state === 'running').length;
+    const problems = this.workers.filter((w) => w.state === 'failed').map((w) => `${w.name} failed`);
+    return `${running}/${this.workers.length} workers running${problems.length ? `; ${problems.join(', ')}` : ''}`;
+  }
+
+  /** Each worker's metrics and health sections; null for a worker that is not running or did not answer. */
+  metrics(): Promise<Array<MetricsSnapshot | null>> {
+    return Promise.all(this.workers.map((w) => w.metrics()));
   }
 
   pushConfig(config: Config): void {

@@ -11,8 +11,11 @@ import {
   Peer,
   PROTOCOL_VERSION,
   SupervisorToWorker,
+  WORKER_CHANNELS,
+  WORKER_GRANTS,
   WorkerEvents,
-  WorkerToSupervisor,
+  workerConfigFor,
+  workerInitFor,
   type MethodDef,
   type MetricsSnapshot,
   type WorkerName,
@@ -20,29 +23,32 @@ import {
   type WorkerStatus,
 } from '@raypher/shared/ipc';
 import type { Logger } from '@raypher/shared/logging';
+import type { RaypherPaths } from '@raypher/shared/paths';
 import type { BoundListener } from './proxy-listeners.js';
 import { policySettingsFrom, RestartPolicy } from './restart-policy.js';
 
-export interface WorkerDeps {
-  name: WorkerName;
+export interface WorkerDeps<W extends WorkerName> {
+  name: W;
   entry(): string;
+  /** The supervisor's running config: its timings, and the sections the worker is handed. */
   config(): Config;
-  paths: Readonly<Record<string, string>>;
+  /** What the supervisor can hand out; the worker gets what WORKER_GRANTS names for it. */
+  paths: RaypherPaths;
+  /** Per-boot vault socket token. */
+  vaultToken: string;
+  /** Listening sockets bound by the supervisor, passed after each hello. */
+  listeners: readonly BoundListener[];
   env: Record<string, string>;
   logger: Logger;
-  /** Per-boot vault socket token, handed to the vault and proxy workers only. */
-  vaultToken?: string;
-  /** Listening sockets bound by the supervisor, handed to the proxy worker after each hello. */
-  listeners?: readonly BoundListener[];
   audit(type: EventName, data: Record<string, unknown>): void;
   alert(type: string, message: string): void;
-  onStateChange(worker: WorkerProcess): void;
+  onStateChange(worker: WorkerProcess<W>): void;
   random?: () => number;
 }
 
 type Exit = { code: number | null; signal: string | null; at: string };
 
-export class WorkerProcess {
+export class WorkerProcess<W extends WorkerName = WorkerName> {
   state: WorkerState = 'stopped';
   restarts = 0;
   lastExit: Exit | null = null;
@@ -57,11 +63,11 @@ export class WorkerProcess {
   private exitWaiters: Array<() => void> = [];
   private readonly policy: RestartPolicy;
 
-  constructor(private readonly deps: WorkerDeps) {
+  constructor(private readonly deps: WorkerDeps<W>) {
     this.policy = new RestartPolicy(() => policySettingsFrom(deps.config().supervisor), deps.random);
   }
 
-  get name(): WorkerName {
+  get name(): W {
     return this.deps.name;
   }
 
@@ -114,8 +120,9 @@ export class WorkerProcess {
     }
   }
 
+  /** Sends the worker its sections of the new running config. */
   pushConfig(config: Config): void {
-    this.peer?.emit(WorkerEvents.configChanged, { config });
+    this.peer?.emit(WORKER_CHANNELS[this.name].configChanged, workerConfigFor(this.name, config));
   }
 
   /** Forwards a request to the worker; fails with the worker's last error when it is not running. */
@@ -175,21 +182,20 @@ export class WorkerProcess {
       onProtocolError: (err) => this.deps.logger.warn('bad message from worker', { worker: this.name, code: err.code, error: err.message }),
     });
     this.peer = peer;
-    peer.handle(WorkerToSupervisor.hello, (hello) => {
+    const listeners = WORKER_GRANTS[this.name].listeners ? this.deps.listeners : [];
+    peer.handle(WORKER_CHANNELS[this.name].hello, (hello) => {
       if (hello.protocolVersion !== PROTOCOL_VERSION) {
         throw new RaypherError('ERR_IPC_VERSION_MISMATCH', `worker speaks protocol ${hello.protocolVersion}, supervisor ${PROTOCOL_VERSION}; the worker bundle does not match this supervisor`);
       }
-      const config = this.deps.config();
-      const init = { worker: this.name, config, paths: this.deps.paths, heartbeatIntervalMs: config.supervisor.heartbeat_interval_ms };
       // After the hello reply is on its way: hand over the listening sockets (same channel, so in order).
       setImmediate(() => {
-        for (const l of this.deps.listeners ?? []) {
+        for (const l of listeners) {
           peer.emitWithHandle(WorkerEvents.listener, { address: l.address, port: l.port, family: l.family }, l.handle).catch((err: unknown) =>
             this.deps.logger.error('cannot pass a listening socket to the worker', { worker: this.name, error: (err as Error).message }),
           );
         }
       });
-      return this.deps.vaultToken ? { ...init, vaultToken: this.deps.vaultToken } : init;
+      return workerInitFor(this.name, { config: this.deps.config(), paths: this.deps.paths, vaultToken: this.deps.vaultToken });
     });
     peer.on(WorkerEvents.ready, () => {
       if (this.child !== child) return;

@@ -1,6 +1,9 @@
-// Public face of config: the schema, the loader and the environment reader.
+// Public face of config: the schema, reading and validating a file, the reload merge, and the environment reader.
 export { CONFIG_SCHEMA, type Config, type SectionName } from './schema.js';
-export type { KeySpec } from './spec.js';
-export { defaultConfig, loadConfigFile, parseConfigText, parseConfigObject, diffConfig, isLiveKey, isLoopback, parseAuthHeader, BUILTIN_PROVIDERS } from './load.js';
+export { loadConfigFile, parseConfigText } from './read.js';
+export { defaultConfig, validateSection } from './validate.js';
+export { mergeLiveKeys, type ReloadOutcome } from './merge.js';
+export { isLoopback } from './rules.js';
+export { BUILTIN_PROVIDERS, parseAuthHeader } from './providers.js';
 export { renderExampleConfig } from './example.js';
 export { readEnv, workerEnvironment, type RaypherEnv } from './env.js';

@@ -102,3 +102,6 @@ export type Config = {
   readonly [S in keyof Schema]: { readonly [K in keyof Schema[S]]: ValueOf<Schema[S][K]> };
 };
 export type SectionName = keyof Schema;
+
+/** The sections in the order the example config and reports list them. */
+export const SECTION_NAMES = Object.freeze(Object.keys(CONFIG_SCHEMA)) as readonly SectionName[];

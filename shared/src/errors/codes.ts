@@ -1,7 +1,7 @@
 // Every error code Raypher can produce, with the text an operator reads in docs/errors.md.
 export const ERROR_CODES = {
   ERR_CONFIG_PARSE: 'The config file is not valid TOML.',
-  ERR_CONFIG_INVALID: 'A config key has a value of the wrong type or outside its range.',
+  ERR_CONFIG_INVALID: 'A config key has a value of the wrong type or outside its range, or keys disagree (e.g. a non-loopback listen_addr without allow_remote).',
   ERR_CONFIG_UNKNOWN_KEY: 'The config file has a key Raypher does not know (often a typo).',
   ERR_CONFIG_NOT_FOUND: 'The config file named with --config does not exist.',
   ERR_HOME_INSECURE: 'A Raypher directory has the wrong owner or mode and could not be secured.',
@@ -25,7 +25,8 @@ export const ERROR_CODES = {
   ERR_WORKER_NOT_RUNNING: 'The worker is not running, so it cannot answer.',
   ERR_WORKER_START_FAILED: 'A worker process could not be started.',
   ERR_HEALTH_BIND: 'The /health and /metrics server could not bind its address.',
-  ERR_HEALTH_REMOTE_REFUSED: 'A non-loopback listen address was configured without allow_remote.',
+  ERR_HEALTH_NOT_FOUND: 'The /health server serves only GET /health and GET /metrics.',
+  ERR_HEALTH_METHOD_NOT_ALLOWED: 'The /health server answers only GET and HEAD.',
   ERR_DB_OPEN: 'A SQLite database could not be opened or migrated.',
   ERR_AUDIT_BROKEN: 'The audit ledger’s hash chain does not verify.',
   ERR_AUDIT_CHECKPOINT: 'An audit checkpoint does not verify: bad signature, or the chain no longer reaches it (rows cut or missing).',

@@ -1,41 +1,54 @@
 // The worker side of the supervisor link: handshake, ready, heartbeats, stop, metrics, config changes.
 import { getHeapStatistics } from 'node:v8';
 import { Gauge, Registry } from 'prom-client';
-import { parseConfigObject, type Config } from '../config/index.js';
 import { toRaypherError } from '../errors/index.js';
-import { ChannelTransport, Peer, PROTOCOL_VERSION, SupervisorToWorker, WorkerEvents, WorkerToSupervisor, IPC_TIMEOUTS, type MethodDef, type WorkerName } from '../ipc/index.js';
+import {
+  ChannelTransport,
+  IPC_TIMEOUTS,
+  Peer,
+  PROTOCOL_VERSION,
+  SupervisorToWorker,
+  WORKER_CHANNELS,
+  WorkerEvents,
+  type ListenerInfo,
+  type MethodDef,
+  type WorkerConfig,
+  type WorkerInit,
+  type WorkerName,
+} from '../ipc/index.js';
 import { closeLogger, createLogger, type Logger } from '../logging/index.js';
 
-export interface WorkerContext {
-  readonly name: WorkerName;
-  readonly config: Config;
-  readonly paths: Readonly<Record<string, string>>;
+/** What the runtime gives every worker besides its init. */
+export interface WorkerServices<W extends WorkerName> {
+  readonly name: W;
   readonly logger: Logger;
   /** Register this worker's metrics here; names must start with raypher_<worker>_. */
   readonly metrics: Registry;
-  /** Per-boot vault socket token (vault and proxy workers only). */
-  readonly vaultToken: string | undefined;
   /** Serve a request the supervisor forwards to this worker. */
   handle<P, R>(def: MethodDef<P, R>, fn: (params: P) => Promise<R> | R): void;
-  /** Listening sockets the supervisor hands over (proxy worker); earlier ones are replayed. */
-  onListener(fn: (info: { address: string; port: number; family: string }, handle: unknown) => void): void;
+  /** Listening sockets the supervisor hands over (workers granted listeners); earlier ones are replayed. */
+  onListener(fn: (info: ListenerInfo, handle: unknown) => void): void;
 }
 
-export interface RunningWorker {
+/** What a worker is handed (its config sections, paths and, per its grant, the vault token) plus the runtime's services. */
+export type WorkerContext<W extends WorkerName> = Omit<WorkerInit<W>, 'worker' | 'heartbeatIntervalMs'> & WorkerServices<W>;
+
+export interface RunningWorker<W extends WorkerName> {
   stop(): Promise<void>;
   /** Section(s) this worker contributes to /health, e.g. { proxy: {...} }. */
   health?(): Record<string, unknown>;
-  onConfig?(config: Config): void;
+  /** The worker's sections of the running config after a reload. */
+  onConfig?(config: WorkerConfig<W>): void;
 }
 
-export interface WorkerModule {
-  start(ctx: WorkerContext): Promise<RunningWorker>;
+export interface WorkerModule<W extends WorkerName> {
+  start(ctx: WorkerContext<W>): Promise<RunningWorker<W>>;
 }
 
 /** Exit codes a worker uses; the supervisor logs them. */
 export const WORKER_EXIT = { ok: 0, startFailed: 70, noChannel: 78 } as const;
 
-export async function runWorker(name: WorkerName, module: WorkerModule): Promise<void> {
+export async function runWorker<W extends WorkerName>(name: W, module: WorkerModule<W>): Promise<void> {
   if (!process.send) {
     process.stderr.write(`raypher ${name} worker: must be started by the Raypher supervisor ('raypher run'), not directly\n`);
     process.exit(WORKER_EXIT.noChannel);
@@ -45,15 +58,27 @@ export async function runWorker(name: WorkerName, module: WorkerModule): Promise
 
   const peer = new Peer(new ChannelTransport(process), { label: `worker ${name}` });
   // Listening sockets may arrive right after the hello reply, before start() subscribes: buffer them.
-  const listeners: Array<[{ address: string; port: number; family: string }, unknown]> = [];
-  let onListener: ((info: { address: string; port: number; family: string }, handle: unknown) => void) | null = null;
+  const listeners: Array<[ListenerInfo, unknown]> = [];
+  let onListener: ((info: ListenerInfo, handle: unknown) => void) | null = null;
   peer.on(WorkerEvents.listener, (info, handle) => (onListener ? onListener(info, handle) : listeners.push([info, handle])));
   peer.onClose(() => process.exit(WORKER_EXIT.ok)); // supervisor gone: never linger as an orphan
 
-  const init = await peer.call(WorkerToSupervisor.hello, { protocolVersion: PROTOCOL_VERSION, worker: name, pid: process.pid }, { timeoutMs: IPC_TIMEOUTS.helloMs });
-  let config = parseConfigObject(init.config as Record<string, unknown>, 'supervisor');
-  const logDir = init.paths.logDir ?? '.';
-  const logger = createLogger({ process: name, dir: logDir, level: config.logging.level, rotation: config.logging.rotation, retentionDays: config.logging.retention_days, console: false });
+  // The reply is validated against this worker's init schema (its grant) before it is used.
+  const channel = WORKER_CHANNELS[name];
+  let init: WorkerInit<W>;
+  try {
+    init = await peer.call(channel.hello, { protocolVersion: PROTOCOL_VERSION, worker: name, pid: process.pid }, { timeoutMs: IPC_TIMEOUTS.helloMs });
+  } catch (err) {
+    // No log directory yet: stderr reaches the supervisor's log, the fatal event its status.
+    const error = toRaypherError(err, `${name} hello`);
+    process.stderr.write(`raypher ${name} worker: cannot start: ${error.code}: ${error.message}\n`);
+    await peer.emitFlushed(WorkerEvents.fatal, error.toWire());
+    process.exit(WORKER_EXIT.startFailed);
+  }
+  // worker and heartbeatIntervalMs are the runtime's; the rest is the worker's.
+  const { worker: _worker, heartbeatIntervalMs, ...handed } = init;
+  const { logging } = init.config;
+  const logger = createLogger({ process: name, dir: init.paths.logDir, level: logging.level, rotation: logging.rotation, retentionDays: logging.retention_days, console: false });
   const metrics = new Registry();
   // Event-loop lag measured from the heartbeat timer's drift: no extra timer, so idle stays idle.
   let maxLagMs = 0;
@@ -77,9 +102,9 @@ export async function runWorker(name: WorkerName, module: WorkerModule): Promise
     },
   });
 
-  let running: RunningWorker;
+  let running: RunningWorker<W>;
   try {
-    running = await module.start({ name, config, paths: init.paths, logger, metrics, vaultToken: init.vaultToken,
+    running = await module.start({ ...handed, name, logger, metrics,
       handle: (def, fn) => void peer.handle(def, fn),
       onListener: (fn) => {
         onListener = fn;
@@ -110,8 +135,7 @@ export async function runWorker(name: WorkerName, module: WorkerModule): Promise
     return {};
   });
   peer.handle(SupervisorToWorker.metrics, async () => ({ text: await metrics.metrics(), health: running.health?.() ?? {} }));
-  peer.on(WorkerEvents.configChanged, ({ config: raw }) => {
-    config = parseConfigObject(raw as Record<string, unknown>, 'supervisor');
+  peer.on(channel.configChanged, (config) => {
     logger.level = config.logging.level;
     running.onConfig?.(config);
   });
@@ -124,9 +148,9 @@ export async function runWorker(name: WorkerName, module: WorkerModule): Promise
   let last = performance.now();
   const heartbeat = setInterval(() => {
     const now = performance.now();
-    maxLagMs = Math.max(maxLagMs, now - last - init.heartbeatIntervalMs);
+    maxLagMs = Math.max(maxLagMs, now - last - heartbeatIntervalMs);
     last = now;
     peer.emit(WorkerEvents.heartbeat, { seq: seq++ });
-  }, init.heartbeatIntervalMs);
+  }, heartbeatIntervalMs);
   logger.info('worker ready', { pid: process.pid });
 }

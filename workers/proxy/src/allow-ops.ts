@@ -19,7 +19,7 @@ interface AllowDeps {
   pushRules(): Promise<void>;
 }
 
-export function allowOps(ctx: WorkerContext, d: AllowDeps): void {
+export function allowOps(ctx: WorkerContext<'proxy'>, d: AllowDeps): void {
   ctx.handle(ProxyOps['allow.add'], async ({ caller, args }) => {
     const exePath = existing(args.exePath, 'the program that calls the proxy');
     const family = args.interpreter ?? familyOf(exePath);

@@ -2,7 +2,6 @@
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { AuditLedger, openRaypherDb } from '@raypher/shared/db';
-import { RaypherError } from '@raypher/shared/errors';
 import { ProxyOps, type AllowEntryInfo, type IdentityPosture } from '@raypher/shared/ipc';
 import type { WorkerModule } from '@raypher/shared/worker';
 import { AllowList } from './allow-list.js';
@@ -26,18 +25,15 @@ const TIMEOUT_CHECK_MS = 500;
 /** Request line plus headers, in bytes: node's 16 KiB default; over it node answers 431 itself. */
 const MAX_HEADER_BYTES = 16_384;
 
-export const proxyWorker: WorkerModule = {
+export const proxyWorker: WorkerModule<'proxy'> = {
   async start(ctx) {
-    const dbPath = ctx.paths.db;
-    const vaultSocket = ctx.paths.vaultSocket;
-    if (!dbPath || !vaultSocket || !ctx.vaultToken) throw new RaypherError('ERR_INTERNAL_UNEXPECTED', 'proxy worker: supervisor sent no db path, vault socket or vault token');
     let config = ctx.config.proxy;
     let providers = providersFrom(config);
-    const db = await openRaypherDb(dbPath);
+    const db = await openRaypherDb(ctx.paths.db);
     const allowList = new AllowList(db);
     await allowList.load();
     // The identification thread (and its exec ledger) starts with the proxy: execs are recorded from now on.
-    const identity = new IdentityThread(ctx.paths.runDir ? join(ctx.paths.runDir, 'exec-ledger.jsonl') : null);
+    const identity = new IdentityThread(join(ctx.paths.runDir, 'exec-ledger.jsonl'));
     identity.start();
     let posture: IdentityPosture | null = null;
     const pushRules = async () => {
@@ -47,7 +43,7 @@ export const proxyWorker: WorkerModule = {
     await pushRules();
     const ledger = new AuditLedger(db, 'proxy');
     const audit = await AuditBatcher.open(db, ledger, ctx.logger);
-    const vault = new VaultClient(vaultSocket, ctx.vaultToken);
+    const vault = new VaultClient(ctx.paths.vaultSocket, ctx.vaultToken);
     const stats = { served: 0, blocked: 0, latencyMsTotal: 0 };
     // Engaging panic drops every cached key and cuts the requests in flight.
     const panic = new PanicSwitch(db, ledger, () => {

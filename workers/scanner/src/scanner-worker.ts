@@ -2,7 +2,7 @@
 import { Counter } from 'prom-client';
 import type { WorkerModule } from '@raypher/shared/worker';
 
-export const scannerWorker: WorkerModule = {
+export const scannerWorker: WorkerModule<'scanner'> = {
   async start(ctx) {
     const cycles = new Counter({ name: 'raypher_scanner_scan_cycles_total', help: 'Watchtower passes completed', registers: [ctx.metrics] });
     let lastScan: string | null = null;

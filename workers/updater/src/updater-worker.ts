@@ -1,7 +1,7 @@
 // The updater worker: will check the signed feed and stage bundles (update issue); reports its settings now.
 import type { WorkerModule } from '@raypher/shared/worker';
 
-export const updaterWorker: WorkerModule = {
+export const updaterWorker: WorkerModule<'updater'> = {
   async start(ctx) {
     let config = ctx.config.updater;
     return {

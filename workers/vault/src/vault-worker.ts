@@ -1,5 +1,4 @@
 // The vault worker: owns vault.db and the data key; serves operators (via the supervisor) and the proxy (own socket).
-import { RaypherError } from '@raypher/shared/errors';
 import { AuditLedger, openRaypherDb } from '@raypher/shared/db';
 import { VaultOps } from '@raypher/shared/ipc';
 import { Checkpointer } from './checkpointer.js';
@@ -11,19 +10,13 @@ import { VaultStore } from './store.js';
 import { VaultService } from './vault-service.js';
 import { startVaultSocket, type VaultSocketServer } from './vault-socket.js';
 
-export const vaultWorker: WorkerModule = {
+export const vaultWorker: WorkerModule<'vault'> = {
   async start(ctx) {
-    const need = (k: string): string => {
-      const path = ctx.paths[k];
-      if (!path) throw new RaypherError('ERR_INTERNAL_UNEXPECTED', `vault worker: supervisor sent no ${k} path`);
-      return path;
-    };
-    if (!ctx.vaultToken) throw new RaypherError('ERR_INTERNAL_UNEXPECTED', 'vault worker: supervisor sent no vault token');
     let config = ctx.config.vault;
-    const store = await VaultStore.open(need('vaultDb'));
-    const auditDb = await openRaypherDb(need('db'));
-    const tpm = new Tpm2({ tcti: config.tcti, dir: need('tpmDir'), pcrs: config.pcrs });
-    const keyring = new Keyring({ store, tpm, hostKeyPath: need('hostKey'), uid: process.getuid?.() ?? 0, configuredProtector: config.protector });
+    const store = await VaultStore.open(ctx.paths.vaultDb);
+    const auditDb = await openRaypherDb(ctx.paths.db);
+    const tpm = new Tpm2({ tcti: config.tcti, dir: ctx.paths.tpmDir, pcrs: config.pcrs });
+    const keyring = new Keyring({ store, tpm, hostKeyPath: ctx.paths.hostKey, uid: process.getuid?.() ?? 0, configuredProtector: config.protector });
     let socket: VaultSocketServer | undefined;
     const audit = new AuditLedger(auditDb, 'vault');
     try {
@@ -45,9 +38,9 @@ export const vaultWorker: WorkerModule = {
       settings: () => ({ configuredProtector: config.protector, tcti: config.tcti, pcrs: config.pcrs }),
       invalidate: (provider) => socket?.invalidate(provider),
     });
-    socket = await startVaultSocket(need('vaultSocket'), ctx.vaultToken, service, ctx.logger);
+    socket = await startVaultSocket(ctx.paths.vaultSocket, ctx.vaultToken, service, ctx.logger);
     // Signed checkpoints of the audit ledger: the signing key lives only here, never with the rows' writers.
-    const checkpointer = new Checkpointer(auditDb, CheckpointSigner.load(need('dataDir'), process.getuid?.() ?? 0), ctx.logger, ctx.config.audit.checkpoint_interval_secs);
+    const checkpointer = new Checkpointer(auditDb, CheckpointSigner.load(ctx.paths.dataDir, process.getuid?.() ?? 0), ctx.logger, ctx.config.audit.checkpoint_interval_secs);
     checkpointer.start();
 
     ctx.handle(VaultOps['vault.seal'], ({ caller, args }) => service.seal(args.provider, args.secret, caller));

@@ -1,26 +1,151 @@
-// supervisor <-> worker (the child's IPC channel): start-up, stop, metrics and the worker's events.
-import { defineEvents, defineMethods } from '../define.js';
-import { empty, int, literal, object, optional, record, str, unknownValue, type Infer } from '../schema.js';
+// supervisor <-> worker (the child's IPC channel): what each worker is handed at start, stop, metrics and the worker's events.
+import { validateSection, type Config, type SectionName } from '../../config/index.js';
+import type { RaypherPaths } from '../../paths/index.js';
+import { defineEvents, defineMethods, type EventDef, type MethodDef } from '../define.js';
+import { empty, int, isPlainObject, literal, object, record, str, unknownValue, SchemaError, type Infer, type Schema } from '../schema.js';
 import { wireErrorSchema } from './envelopes.js';
-import { workerName } from './common.js';
+import { workerName, type WorkerName } from './common.js';
 
-export const workerInit = object({
-  worker: workerName,
-  config: unknownValue(),
-  paths: record(str()),
-  heartbeatIntervalMs: int({ min: 10 }),
-  /** Per-boot secret for the vault socket; given to the vault and proxy workers only. */
-  vaultToken: optional(str({ max: 128 })),
+/** Paths a worker can be handed: files and directories it opens itself. */
+type WorkerPathName = 'logDir' | 'dataDir' | 'runDir' | 'db' | 'vaultDb' | 'hostKey' | 'tpmDir' | 'vaultSocket';
+
+interface Grant {
+  /** Config sections the worker reads, besides [logging] (every worker's runtime reads it). */
+  readonly sections: readonly SectionName[];
+  /** Paths the worker opens, besides logDir (every worker logs). */
+  readonly paths: readonly WorkerPathName[];
+  /** The per-boot secret of the vault socket. */
+  readonly vaultToken: boolean;
+  /** The proxy's listening sockets, passed as OS handles with `listener` events right after hello. */
+  readonly listeners: boolean;
+}
+
+/** What each worker is handed at start: the one table the supervisor hands out by and each worker's init is checked against. */
+export const WORKER_GRANTS = {
+  vault: { sections: ['vault', 'audit'], paths: ['dataDir', 'db', 'vaultDb', 'hostKey', 'tpmDir', 'vaultSocket'], vaultToken: true, listeners: false },
+  proxy: { sections: ['proxy'], paths: ['runDir', 'db', 'vaultSocket'], vaultToken: true, listeners: true },
+  scanner: { sections: ['watchtower'], paths: [], vaultToken: false, listeners: false },
+  updater: { sections: ['updater'], paths: ['dataDir', 'runDir', 'db'], vaultToken: false, listeners: false },
+} as const satisfies { readonly [W in WorkerName]: Grant };
+
+type GrantOf<W extends WorkerName> = (typeof WORKER_GRANTS)[W];
+
+/** A worker's sections of the running config, with the config's own types. */
+export type WorkerConfig<W extends WorkerName> = { readonly logging: Config['logging'] } & { readonly [S in GrantOf<W>['sections'][number]]: Config[S] };
+export type WorkerPaths<W extends WorkerName> = { readonly logDir: string } & { readonly [P in GrantOf<W>['paths'][number]]: string };
+type Handed<W extends WorkerName> = GrantOf<W>['vaultToken'] extends true ? { readonly vaultToken: string } : unknown;
+
+/** The reply to a worker's hello: everything it is handed at start. */
+export type WorkerInit<W extends WorkerName> = {
+  readonly worker: W;
+  readonly heartbeatIntervalMs: number;
+  readonly config: WorkerConfig<W>;
+  readonly paths: WorkerPaths<W>;
+} & Handed<W>;
+
+const RUNTIME_SECTIONS = ['logging'] as const;
+const RUNTIME_PATHS = ['logDir'] as const;
+/** 32 random bytes, hex. */
+const vaultTokenSchema = str({ max: 64, pattern: /^[0-9a-f]{64}$/ });
+
+function sectionsOf(name: WorkerName): readonly SectionName[] {
+  return [...RUNTIME_SECTIONS, ...WORKER_GRANTS[name].sections];
+}
+
+function pathsOf(name: WorkerName): readonly WorkerPathName[] {
+  return [...RUNTIME_PATHS, ...WORKER_GRANTS[name].paths];
+}
+
+/** Exactly the worker's sections, each validated by the config's own rules (config.validateSection). */
+function workerConfigSchema<W extends WorkerName>(name: W): Schema<WorkerConfig<W>> {
+  const sections = sectionsOf(name);
+  return {
+    describe: `config sections ${sections.join(', ')}`,
+    parse(value, path = '') {
+      if (!isPlainObject(value)) throw new SchemaError(path, 'an object of config sections');
+      for (const key of Object.keys(value)) {
+        if (!sections.includes(key as SectionName)) throw new SchemaError(`${path}.${key}`, `none of the ${name} worker's sections (${sections.join(', ')})`);
+      }
+      const out: Partial<Record<SectionName, unknown>> = {};
+      for (const section of sections) {
+        if (!Object.hasOwn(value, section)) throw new SchemaError(`${path}.${section}`, 'the config section');
+        out[section] = validateSection(section, value[section], 'supervisor');
+      }
+      // Built from the same grant WorkerConfig<W> reads: exactly its sections, each validated.
+      return Object.freeze(out) as WorkerConfig<W>;
+    },
+  };
+}
+
+function workerPathsSchema<W extends WorkerName>(name: W): Schema<WorkerPaths<W>> {
+  const shape = object(Object.fromEntries(pathsOf(name).map((p) => [p, str({ max: 4096 })])));
+  // The shape has exactly the grant's paths, each a string.
+  return shape as Schema<unknown> as Schema<WorkerPaths<W>>;
+}
+
+function workerInitSchema<W extends WorkerName>(name: W): Schema<WorkerInit<W>> {
+  const shape = object({
+    worker: literal(name),
+    heartbeatIntervalMs: int({ min: 10 }),
+    config: workerConfigSchema(name),
+    paths: workerPathsSchema(name),
+    ...(WORKER_GRANTS[name].vaultToken ? { vaultToken: vaultTokenSchema } : {}),
+  });
+  // The vault token is required exactly when the grant says so, as Handed<W> does.
+  return shape as Schema<unknown> as Schema<WorkerInit<W>>;
+}
+
+/** What the supervisor knows; a worker's init takes only what its grant names. */
+export interface HandoutSources {
+  readonly config: Config;
+  readonly paths: RaypherPaths;
+  readonly vaultToken: string;
+}
+
+export function workerConfigFor<W extends WorkerName>(name: W, config: Config): WorkerConfig<W> {
+  // Picks exactly the sections WorkerConfig<W> names.
+  return Object.freeze(Object.fromEntries(sectionsOf(name).map((s) => [s, config[s]]))) as WorkerConfig<W>;
+}
+
+export function workerInitFor<W extends WorkerName>(name: W, { config, paths, vaultToken }: HandoutSources): WorkerInit<W> {
+  const init = {
+    worker: name,
+    heartbeatIntervalMs: config.supervisor.heartbeat_interval_ms,
+    config: workerConfigFor(name, config),
+    paths: Object.fromEntries(pathsOf(name).map((p) => [p, paths[p]])),
+    ...(WORKER_GRANTS[name].vaultToken ? { vaultToken } : {}),
+  };
+  // Picks exactly what WorkerInit<W> names, by the same grant.
+  return init as unknown as WorkerInit<W>;
+}
+
+const helloParams = object({ protocolVersion: int({ min: 0 }), worker: workerName, pid: int() });
+export type HelloParams = Infer<typeof helloParams>;
+
+/** The part of the channel whose types depend on the worker. */
+export interface WorkerChannel<W extends WorkerName> {
+  /** Worker → supervisor, first request: the reply is the worker's init. */
+  readonly hello: MethodDef<HelloParams, WorkerInit<W>>;
+  /** Supervisor → worker after a reload: the worker's sections of the new running config. */
+  readonly configChanged: EventDef<WorkerConfig<W>>;
+}
+
+function channelOf<W extends WorkerName>(name: W): WorkerChannel<W> {
+  return Object.freeze({
+    hello: Object.freeze({ name: 'hello', access: 'read', params: helloParams, result: workerInitSchema(name) }),
+    configChanged: Object.freeze({ name: 'configChanged', payload: workerConfigSchema(name) }),
+  });
+}
+
+export const WORKER_CHANNELS: { readonly [W in WorkerName]: WorkerChannel<W> } = Object.freeze({
+  vault: channelOf('vault'),
+  proxy: channelOf('proxy'),
+  scanner: channelOf('scanner'),
+  updater: channelOf('updater'),
 });
-export type WorkerInit = Infer<typeof workerInit>;
 
 export const metricsSnapshot = object({ text: str({ max: 512 * 1024 }), health: record(unknownValue()) });
 export type MetricsSnapshot = Infer<typeof metricsSnapshot>;
-
-/** Requests a worker sends to the supervisor. */
-export const WorkerToSupervisor = defineMethods({
-  hello: { access: 'read', params: object({ protocolVersion: int({ min: 0 }), worker: workerName, pid: int() }), result: workerInit },
-});
 
 /** Requests the supervisor sends to a worker. */
 export const SupervisorToWorker = defineMethods({
@@ -28,12 +153,14 @@ export const SupervisorToWorker = defineMethods({
   metrics: { access: 'read', params: empty(), result: metricsSnapshot },
 });
 
+const listenerInfo = object({ address: str({ max: 4096 }), port: int({ min: 0, max: 65535 }), family: literal('IPv4', 'IPv6', 'unix') });
+export type ListenerInfo = Infer<typeof listenerInfo>;
+
 export const WorkerEvents = defineEvents({
   ready: empty(),
   heartbeat: object({ seq: int({ min: 0 }) }),
-  configChanged: object({ config: unknownValue() }),
   /** Sent by a worker just before it exits because it cannot run. */
   fatal: wireErrorSchema,
-  /** Supervisor → proxy worker: a bound listening socket travels with this event as the OS handle; for 'unix' the address is its path. */
-  listener: object({ address: str({ max: 4096 }), port: int({ min: 0, max: 65535 }), family: literal('IPv4', 'IPv6', 'unix') }),
+  /** Supervisor → a worker granted listeners: a bound listening socket travels with this event as the OS handle; for 'unix' the address is its path. */
+  listener: listenerInfo,
 });

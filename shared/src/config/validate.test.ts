@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { CONFIG_SCHEMA } from './schema.js';
-import { defaultConfig, diffConfig, isLiveKey, parseAuthHeader, parseConfigText } from './load.js';
+import { parseAuthHeader } from './providers.js';
+import { parseConfigText } from './read.js';
+import { defaultConfig, validateSection } from './validate.js';
 import { renderExampleConfig } from './example.js';
 
 describe('config', () => {
@@ -35,8 +37,6 @@ describe('config', () => {
     expect(Object.isFrozen(c.proxy.providers[0])).toBe(true);
     expect(parseAuthHeader('api-key: {key}')).toEqual({ header: 'api-key', before: '', after: '' });
     expect(parseAuthHeader('Authorization: Bearer {key}')).toEqual({ header: 'authorization', before: 'Bearer ', after: '' });
-    expect(isLiveKey('proxy.providers')).toBe(true);
-    expect(diffConfig(c, parseConfigText(`[proxy]\nrate_limit = 5\n${provider({})}${provider({ name: 'azure', path_prefix: '/azure/eu', auth_header: 'api-key: {key}' })}`, 'cfg'))).toEqual([]);
   });
 
   it.each([
@@ -60,12 +60,17 @@ describe('config', () => {
     expect(parseConfigText('[health]\nlisten_addr = "0.0.0.0"\nallow_remote = true', 'cfg').health.listen_addr).toBe('0.0.0.0');
   });
 
-  it('classifies changed keys as live or restart-only', () => {
-    const a = defaultConfig();
-    const b = parseConfigText('[logging]\nlevel = "debug"\n[proxy]\nlisten_port = 9000', 'cfg');
-    expect(diffConfig(a, b)).toEqual(['proxy.listen_port', 'logging.level']);
-    expect(isLiveKey('logging.level')).toBe(true);
-    expect(isLiveKey('proxy.listen_port')).toBe(false);
+  it('refuses a non-loopback listen_addr without allow_remote with ERR_CONFIG_INVALID, for proxy and health alike', () => {
+    for (const section of ['proxy', 'health']) {
+      expect(() => parseConfigText(`[${section}]\nlisten_addr = "10.0.0.1"`, 'cfg')).toThrow(expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }));
+    }
+  });
+
+  it('validates one section alone, with its rules, rejecting unknown keys', () => {
+    expect(validateSection('watchtower', { scan_interval_secs: 5 }, 'init').scan_interval_secs).toBe(5);
+    expect(() => validateSection('supervisor', { heartbeat_interval_ms: 5000 }, 'init')).toThrow(/init: supervisor\.heartbeat_timeout_ms \(5000\) must be greater/);
+    expect(() => validateSection('vault', { colour: 1 }, 'init')).toThrow(/unknown key vault\.colour/);
+    expect(() => validateSection('vault', { toString: 1 }, 'init')).toThrow(/unknown key vault\.toString/);
   });
 
   it('ships an example config that matches the schema exactly', () => {

@@ -1,0 +1,43 @@
+// Provider vocabulary of the config: the built-in routes, auth header templates, and the [[proxy.providers]] rules.
+import { RaypherError } from '../errors/index.js';
+import { PROVIDER_PATTERN } from '../vocab/index.js';
+import type { Config } from './schema.js';
+
+/**
+ * The built-in routes, described like [[proxy.providers]] entries (their names and prefixes are reserved).
+ * openai keeps its prefix: /v1/... is forwarded as /v1/... to default_upstream.
+ */
+export const BUILTIN_PROVIDERS = [
+  { name: 'anthropic', prefix: '/anthropic', upstreamKey: 'anthropic_upstream', authHeader: 'x-api-key: {key}', keepPrefix: false },
+  { name: 'gemini', prefix: '/gemini', upstreamKey: 'gemini_upstream', authHeader: 'x-goog-api-key: {key}', keepPrefix: false },
+  { name: 'openai', prefix: '/v1', upstreamKey: 'default_upstream', authHeader: 'Authorization: Bearer {key}', keepPrefix: true },
+] as const;
+
+/** "Authorization: Bearer {key}" → header name (lowercase) and the text around {key}. */
+export function parseAuthHeader(template: string): { header: string; before: string; after: string } | null {
+  const m = /^([A-Za-z0-9-]+):\s*([^{}\r\n]*)\{key\}([^{}\r\n]*)$/.exec(template);
+  return m ? { header: (m[1] as string).toLowerCase(), before: m[2] as string, after: m[3] as string } : null;
+}
+
+/** Names, prefixes and header templates that cannot work are boot errors, not 404s at request time. */
+export function checkProviders(providers: Config['proxy']['providers'], source: string): void {
+  const names = new Set<string>(BUILTIN_PROVIDERS.map((p) => p.name));
+  const prefixes = new Set<string>(BUILTIN_PROVIDERS.map((p) => p.prefix));
+  providers.forEach((p, i) => {
+    const bad = (key: string, why: string) => new RaypherError('ERR_CONFIG_INVALID', `${source}: proxy.providers[${i}].${key} = ${JSON.stringify((p as Record<string, string>)[key])} ${why}`);
+    if (!PROVIDER_PATTERN.test(p.name)) throw bad('name', 'is not allowed; use lowercase letters, digits, - and _ (it is also the vault key name)');
+    if (names.has(p.name)) throw bad('name', `is taken (built in: ${BUILTIN_PROVIDERS.map((b) => b.name).join(', ')}); choose another name`);
+    names.add(p.name);
+    if (!/^(\/[A-Za-z0-9._~-]+)+$/.test(p.path_prefix)) throw bad('path_prefix', 'is not allowed; write it like /groq (a leading slash, no trailing slash)');
+    if (prefixes.has(p.path_prefix)) throw bad('path_prefix', 'is already served by another provider; choose another prefix');
+    prefixes.add(p.path_prefix);
+    let url: URL | null = null;
+    try {
+      url = new URL(p.base_url);
+    } catch {
+      /* reported below */
+    }
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.search || url.username) throw bad('base_url', 'is not an http(s) URL without query or credentials');
+    if (!parseAuthHeader(p.auth_header)) throw bad('auth_header', 'is not allowed; write "Header-Name: value" with {key} in the value, e.g. "x-api-key: {key}"');
+  });
+}
