@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { PROTOCOL_VERSION } from '@raypher/shared/ipc';
 import { BUNDLE_MANIFEST, bundleFileName, currentNode, currentPlatform, isSemver, type BundleManifest } from '@raypher/worker-updater/release-format';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomic } from '@raypher/worker-updater/atomic-file';
 import { collectBundleFiles } from './bundle-files.js';
 import { bundleError, detail } from './failures.js';
 import { tarBytes, type TarEntry } from './tar-writer.js';

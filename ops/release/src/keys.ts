@@ -3,7 +3,7 @@ import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sig
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Key, Signature } from '@tufjs/models';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomic } from '@raypher/worker-updater/atomic-file';
 import { detail, keysError } from './failures.js';
 import { ROLES, type Role } from './expiry.js';
 

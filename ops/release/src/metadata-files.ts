@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Metadata, MetaFile, MetadataKind, Root, Snapshot, Targets, Timestamp } from '@tufjs/models';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomic } from '@raypher/worker-updater/atomic-file';
 import { detail, repoError } from './failures.js';
 
 export const SPEC_VERSION = '1.0.31';

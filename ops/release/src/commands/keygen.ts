@@ -1,6 +1,6 @@
 // keygen: a fresh Ed25519 key per role and root.json v1 (the file clients ship as their trusted root).
 import { join } from 'node:path';
-import { writeFileAtomic } from '../atomic-write.js';
+import { writeFileAtomic } from '@raypher/worker-updater/atomic-file';
 import { generateKeys, signer } from '../keys.js';
 import { serialize } from '../metadata-files.js';
 import { allRoles, buildRoot } from '../root-metadata.js';

@@ -1,6 +1,6 @@
 // init, refresh and rotate-root: repository-wide operations.
 import { join } from 'node:path';
-import { writeFileAtomic } from '../atomic-write.js';
+import { writeFileAtomic } from '@raypher/worker-updater/atomic-file';
 import { loadKeys } from '../keys.js';
 import { readRepo, serialize } from '../metadata-files.js';
 import { initRepo, refreshRepo, rotateRoot } from '../repository.js';

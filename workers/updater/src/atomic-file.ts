@@ -1,8 +1,18 @@
-// Writes a file so readers see the old or the new content, never half: temp file, fsync, rename, fsync the directory.
+// Replaces a file so a reader (or a process killed mid-write) sees the old or the new content, never half.
 import { closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { dirname, join } from 'node:path';
 
+export function fsyncDir(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Temp file in the same directory, fsync, rename over the target, fsync the directory. */
 export function writeFileAtomic(path: string, data: Buffer | string, mode = 0o644): void {
   const tmp = join(dirname(path), `.${randomBytes(6).toString('hex')}.tmp`);
   const fd = openSync(tmp, 'wx', mode);
@@ -13,10 +23,5 @@ export function writeFileAtomic(path: string, data: Buffer | string, mode = 0o64
     closeSync(fd);
   }
   renameSync(tmp, path);
-  const dir = openSync(dirname(path), 'r');
-  try {
-    fsyncSync(dir);
-  } finally {
-    closeSync(dir);
-  }
+  fsyncDir(dirname(path));
 }
