@@ -71,15 +71,21 @@ export interface PublishedTarget {
 
 export function publishTarget(repo: string, bundlePath: string, custom: TargetCustom, keys: KeySet, keysDir: string, now: Date): PublishedTarget {
   const state = readRepo(repo);
-  const bytes = readFileSync(bundlePath);
   const name = basename(bundlePath);
-  const sha256 = createHash('sha256').update(bytes).digest('hex');
   const existing = state.targets.signed.targets[name];
   if (existing !== undefined) throw repoError(`target ${name} is already published (sha256 ${existing.hashes.sha256?.slice(0, 12)}…); a release is never replaced, build a new version`);
   const reused = Object.values(state.targets.signed.targets).find((t) => (t.custom as { release_counter?: unknown; platform?: unknown }).release_counter === custom.release_counter && (t.custom as { platform?: unknown }).platform === custom.platform);
   if (reused !== undefined) throw repoError(`release_counter ${custom.release_counter} is already used by ${reused.path}; every release needs a higher counter (--release-counter)`);
+  return addTarget(repo, bundlePath, name, custom, keys, keysDir, now);
+}
+
+/** Signs a file in as a target without publish's release checks (tests use it to play a rogue publisher). */
+export function addTarget(repo: string, filePath: string, name: string, custom: TargetCustom | Record<string, string | number>, keys: KeySet, keysDir: string, now: Date): PublishedTarget {
+  const state = readRepo(repo);
+  const bytes = readFileSync(filePath);
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
   const target = new TargetFile({ path: name, length: bytes.length, hashes: { sha256 }, unrecognizedFields: { custom: { ...custom } } });
-  copyFileSync(bundlePath, join(targetsDir(repo), `${sha256}.${name}`));
+  copyFileSync(filePath, join(targetsDir(repo), `${sha256}.${name}`));
   const v = writeTargets(repo, state, { ...state.targets.signed.targets, [name]: target }, keys, keysDir, now);
   return { name, length: bytes.length, sha256, versions: v };
 }
