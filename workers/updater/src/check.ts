@@ -7,13 +7,13 @@ import { fsyncDir } from './atomic-file.js';
 import { breakerTripped, nextCheckDelaySecs } from './backoff.js';
 import { CappedFetcher, FETCH_TIMEOUTS, type FetchTimeouts } from './capped-fetcher.js';
 import { extractEntries, type OnEntry } from './extract-bundle.js';
-import { recoverState, ensureUpdaterDirs } from './recover.js';
+import { ensureUpdaterDirs, recoverState, removeLeftovers } from './recover.js';
 import { currentNode, currentPlatform, type TargetCustom } from './release-format.js';
 import { selectTarget, type Candidate, type SignedTarget } from './select-target.js';
 import { validateSettings, type UpdaterSettings } from './settings.js';
 import { StateStore } from './state-store.js';
 import { readBundleArchive, UnsafeArchiveError, type ArchiveLimits } from './tar-reader.js';
-import { commitWorkMetadata, discardWorkMetadata, prepareWorkMetadata, readWorkTargetsFile, seedTrustedMetadata } from './trusted-metadata.js';
+import { commitWorkMetadata, prepareWorkMetadata, readWorkTargetsFile, seedTrustedMetadata } from './trusted-metadata.js';
 import { archiveError, configError, describe, fetchError, pausedError, verifyError } from './update-errors.js';
 import type { StagedBundle, UpdaterState } from './update-state.js';
 import { withUpdaterLock } from './updater-lock.js';
@@ -158,9 +158,7 @@ class Check {
 }
 
 function fail(paths: UpdaterPaths, store: StateStore, err: RaypherError, intervalSecs: number, now: Date): void {
-  const attempt = store.current.attempt;
-  if (attempt?.staging_dir) rmSync(attempt.staging_dir, { recursive: true, force: true });
-  discardWorkMetadata(paths);
+  removeLeftovers(paths);
   const failures = store.current.consecutive_failures + 1;
   const verification = err.code === 'ERR_UPDATE_VERIFY' || err.code === 'ERR_UPDATE_ARCHIVE';
   store.update({
