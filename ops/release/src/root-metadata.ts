@@ -21,6 +21,7 @@ export function allRoles(set: KeySet, dir: string): Record<(typeof ROLES)[number
 export function assertRootNames(root: Root, roleKey: RoleKey, dir: string): void {
   const role = root.roles[roleKey.role];
   if (role === undefined || !role.keyIDs.includes(roleKey.key.keyID)) {
-    throw keysError(`the ${roleKey.role} key in ${dir} (keyid ${roleKey.key.keyID.slice(0, 12)}…) is not the one root v${root.version} names for ${roleKey.role}; use the keys this repository was made with, or rotate-root to these keys`);
+    const fix = roleKey.role === 'root' ? 'rotate-root needs the current root key in --keys' : 'use the keys this repository was made with, or rotate-root to these keys';
+    throw keysError(`the ${roleKey.role} key in ${dir} (keyid ${roleKey.key.keyID.slice(0, 12)}…) is not the one root v${root.version} names for ${roleKey.role}; ${fix}`);
   }
 }
