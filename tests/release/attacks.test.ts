@@ -150,4 +150,21 @@ describe('update attacks', () => {
     addTarget(kit.repoDir, path, 'raypher-bundle-0.1.2-x.tgz', rogueCustom('0.1.2', 3), kit.keys, kit.keysDir, new Date());
     await expectRefusedUnchanged(kit, 'ERR_UPDATE_ARCHIVE', /bundle\.json says release_counter 2 but the signed metadata says 3/);
   });
+
+  it('slow retrieval: a server that stalls after the headers, or never answers, is cut off by the timeouts', async () => {
+    const kit = await stagedKit();
+    const t = publishSynthetic(kit, { version: '0.1.2', counter: 2 });
+    const timeouts = { headersMs: 300, idleMs: 300, totalMs: 5_000 };
+    kit.server.override(`/targets/${t.sha256}.${t.name}`, (_req, res) => res.writeHead(200, { 'content-length': 100_000 }).write('x'));
+    await expectRefusedUnchanged(kit, 'ERR_UPDATE_FETCH', /stalled for 300 ms/, { timeouts });
+    kit.server.override('/metadata/timestamp.json', () => undefined);
+    await expectRefusedUnchanged(kit, 'ERR_UPDATE_FETCH', /no response headers from .*timestamp\.json within 300 ms/, { timeouts });
+  });
+
+  it('a redirect to another server is not followed', async () => {
+    const kit = await stagedKit();
+    publishSynthetic(kit, { version: '0.1.2', counter: 2 });
+    kit.server.override('/metadata/timestamp.json', (_req, res) => res.writeHead(302, { location: 'http://127.0.0.1:9/timestamp.json' }).end());
+    await expectRefusedUnchanged(kit, 'ERR_UPDATE_FETCH', /timestamp\.json.*redirect/i);
+  });
 });

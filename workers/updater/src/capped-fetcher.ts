@@ -68,7 +68,12 @@ export class CappedFetcher implements Fetcher {
         writeSync(fd, value);
       }
     } catch (err) {
-      throw abort.signal.aborted && abort.signal.reason instanceof Error ? abort.signal.reason : err;
+      if (abort.signal.aborted && abort.signal.reason instanceof Error) throw abort.signal.reason;
+      if (err instanceof DownloadHTTPError || err instanceof DownloadLengthMismatchError) throw err;
+      // undici says only "fetch failed"; the reason (refused, reset, redirect) is in the cause.
+      const cause = (err as { cause?: { message?: unknown } }).cause;
+      const why = typeof cause?.message === 'string' ? cause.message : (err as Error).message;
+      throw new Error(`GET ${url} failed: ${why}`, { cause: err });
     } finally {
       clearTimeout(total);
       clearTimeout(idle);
