@@ -114,4 +114,19 @@ describe('kill -9 during a check', () => {
     child.kill('SIGKILL');
     await exited;
   });
+
+  it('killed between the rename and `staged`: the renamed tree was never staged and is removed on start', async () => {
+    const kit = await makeKit();
+    publishSynthetic(kit, { version: '0.1.1', counter: 1 });
+    const out = await checkForUpdate(checkContext(kit));
+    const dir = out.staged?.dir ?? '';
+    // Replay the moment after the rename: the tree is in place, the state still says verifying with nothing staged.
+    const file = updaterPaths(kit.dataDir).stateFile;
+    const s = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    writeFileSync(file, JSON.stringify({ ...s, phase: 'verifying', staged: null, floor: { release_counter: 0, sha256: null }, attempt: { target: out.staged?.target, sha256: out.staged?.sha256, staging_dir: `${dir}.gone`, final_dir: dir } }));
+    await restartAndAssertClean(kit);
+    expect(existsSync(dir)).toBe(false);
+    expect(state(kit)).toMatchObject({ phase: 'idle', staged: null });
+    expect((await checkForUpdate(checkContext(kit))).staged?.dir).toBe(dir);
+  });
 });

@@ -111,7 +111,7 @@ class Check {
   private async stage(c: Candidate): Promise<StagedBundle> {
     const info: TargetFile | undefined = await this.updater.getTargetInfo(c.name);
     if (info === undefined) throw verifyError(`target ${c.name} vanished from the verified targets metadata`);
-    this.store.update({ phase: 'downloading', since: this.now().toISOString(), attempt: { target: c.name, sha256: c.sha256, staging_dir: null } });
+    this.store.update({ phase: 'downloading', since: this.now().toISOString(), attempt: { target: c.name, sha256: c.sha256, staging_dir: null, final_dir: null } });
     const file = join(this.paths.downloads, `${c.sha256}.tgz`);
     try {
       await this.updater.downloadTarget(info, file);
@@ -119,11 +119,12 @@ class Check {
       throw classify(err, this.fetcher, `bundle ${c.name} from ${this.ctx.settings.targetsUrl}`);
     }
     const stagingDir = join(this.paths.bundles, `${STAGING_PREFIX}${c.custom.release_counter}-${c.sha256.slice(0, 12)}`);
-    this.store.update({ phase: 'verifying', since: this.now().toISOString(), attempt: { target: c.name, sha256: c.sha256, staging_dir: stagingDir } });
+    const dir = join(this.paths.bundles, `${c.custom.version}-r${c.custom.release_counter}-${c.sha256.slice(0, 12)}`);
+    this.store.update({ phase: 'verifying', since: this.now().toISOString(), attempt: { target: c.name, sha256: c.sha256, staging_dir: stagingDir, final_dir: dir } });
     const { manifestSha256 } = this.unpack(readFileSync(file), c.name, c.custom, stagingDir);
     rmSync(file, { force: true });
-    const dir = join(this.paths.bundles, `${c.custom.version}-r${c.custom.release_counter}-${c.sha256.slice(0, 12)}`);
-    if (existsSync(dir) && this.store.current.staged?.dir !== dir) rmSync(dir, { recursive: true, force: true });
+    // A leftover from a check killed between this rename and `staged` (never marked staged, so never trusted).
+    if (this.store.current.staged?.dir !== dir) rmSync(dir, { recursive: true, force: true });
     renameSync(stagingDir, dir);
     fsyncDir(this.paths.bundles);
     return { target: c.name, version: c.custom.version, release_counter: c.custom.release_counter, protocol: c.custom.protocol, sha256: c.sha256, manifest_sha256: manifestSha256, dir, staged_at: this.now().toISOString() };

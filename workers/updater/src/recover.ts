@@ -27,6 +27,8 @@ export function recoverState(paths: UpdaterPaths, store: StateStore, now: Date):
   const s = store.current;
   removeLeftovers(paths);
   const interrupted = IN_FLIGHT.includes(s.phase);
+  const orphan = s.attempt?.final_dir;
+  if (interrupted && orphan && orphan !== s.staged?.dir) rmSync(orphan, { recursive: true, force: true });
   const problem = s.staged === null ? null : stagedProblem(s.staged.dir, s.staged.manifest_sha256);
   if (!interrupted && problem === null) return s;
   if (problem !== null && s.staged !== null) rmSync(s.staged.dir, { recursive: true, force: true });

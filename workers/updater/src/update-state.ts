@@ -27,6 +27,8 @@ export interface Attempt {
   readonly sha256: string;
   /** Set before the staging directory is created, so a killed extraction is always found and removed. */
   readonly staging_dir: string | null;
+  /** Where the staging dir is renamed to; recorded before the rename, so a kill between rename and `staged` is cleaned up too. */
+  readonly final_dir: string | null;
 }
 
 export interface LastCheck {
