@@ -1,0 +1,37 @@
+// Target choice: newest eligible counter above the floor, for this platform, channel, Node ABI and protocol; refusals say why.
+import { selectTarget, type SignedTarget, type Wanted } from './select-target.js';
+
+const wanted: Wanted = { platform: 'linux-x64', channel: 'stable', nodeAbi: '115', protocols: [2], floor: { release_counter: 3, sha256: 'aa' }, restageFloor: false };
+const t = (name: string, counter: number, o: Partial<{ protocol: number; channel: string; platform: string; sha: string; node_abi: string }> = {}): SignedTarget => ({
+  name,
+  sha256: o.sha ?? name,
+  custom: { version: `0.1.${counter}`, release_counter: counter, protocol: o.protocol ?? 2, channel: o.channel ?? 'stable', platform: o.platform ?? 'linux-x64', node_abi: o.node_abi ?? '115' },
+});
+
+describe('selectTarget', () => {
+  it('stages the highest counter above the floor', () => {
+    const s = selectTarget([t('a', 3, { sha: 'aa' }), t('b', 5), t('c', 4)], wanted);
+    expect(s).toMatchObject({ kind: 'stage', candidate: { name: 'b' } });
+  });
+
+  it('ignores other platforms, channels, Node ABIs and targets without valid custom metadata', () => {
+    const s = selectTarget([t('a', 3, { sha: 'aa' }), t('mac', 9, { platform: 'darwin-arm64' }), t('beta', 9, { channel: 'beta' }), t('node22', 9, { node_abi: '127' }), { name: 'junk', sha256: 'x', custom: { release_counter: 99 } }], wanted);
+    expect(s).toEqual({ kind: 'up_to_date', newest: expect.objectContaining({ name: 'a' }) });
+  });
+
+  it('skips a newer release for another protocol when an older one fits, and refuses when none does', () => {
+    const s = selectTarget([t('p3', 6, { protocol: 3 }), t('ok', 5)], wanted);
+    expect(s).toMatchObject({ kind: 'stage', candidate: { name: 'ok' }, skipped: [expect.stringMatching(/p3 .* needs IPC protocol 3/)] });
+    expect(selectTarget([t('p3', 6, { protocol: 3 })], wanted)).toMatchObject({ kind: 'refused', reason: expect.stringMatching(/speaks IPC protocol 3 but this supervisor speaks 2/) });
+  });
+
+  it('refuses a repository whose newest release is below the floor, and a reused counter', () => {
+    expect(selectTarget([t('old', 2)], wanted)).toMatchObject({ kind: 'refused', reason: expect.stringMatching(/below the release_counter floor 3/) });
+    expect(selectTarget([t('same', 3, { sha: 'bb' })], wanted)).toMatchObject({ kind: 'refused', reason: expect.stringMatching(/reuses the release_counter floor 3/) });
+  });
+
+  it('stages the floor release again (same hash) only when the staged copy was dropped', () => {
+    expect(selectTarget([t('a', 3, { sha: 'aa' })], wanted)).toMatchObject({ kind: 'up_to_date' });
+    expect(selectTarget([t('a', 3, { sha: 'aa' })], { ...wanted, restageFloor: true })).toMatchObject({ kind: 'stage', candidate: { name: 'a' } });
+  });
+});
