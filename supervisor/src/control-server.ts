@@ -2,16 +2,25 @@
 import { chmodSync, chownSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { RaypherError } from '@raypher/shared/errors';
-import { Control, CONTROL_SOCKET_LIMITS, ConnectionGuard, Peer, SocketTransport, type Access, type Handler, type MethodDef } from '@raypher/shared/ipc';
+import {
+  Control,
+  CONTROL_SOCKET_LIMITS,
+  ConnectionGuard,
+  Peer,
+  SocketTransport,
+  type Access,
+  type ControlMethodName,
+  type ControlMethods,
+  type Handler,
+  type MethodDef,
+} from '@raypher/shared/ipc';
 import type { Logger } from '@raypher/shared/logging';
 import { peerCred } from '@raypher/shared/native';
 import { accessFor, type AuthzPolicy } from './authz.js';
 
-type ControlMethods = typeof Control;
-/** Every control method must have a handler: the compiler checks this table is complete. */
-export type RouteTable = {
-  [K in keyof ControlMethods]: ControlMethods[K] extends MethodDef<infer P, infer R> ? Handler<P, R> : never;
-};
+export type HandlerOf<D> = D extends MethodDef<infer P, infer R> ? Handler<P, R> : never;
+/** A handler for every control method, the supervisor's own and the forwarded ones (routes.ts builds it). */
+export type ControlRoutes = { [K in ControlMethodName]: HandlerOf<ControlMethods[K]> };
 
 export interface ControlServerOptions {
   socketPath: string;
@@ -19,7 +28,7 @@ export interface ControlServerOptions {
   mode: number;
   gid: number | null;
   policy: AuthzPolicy;
-  routes: RouteTable;
+  routes: ControlRoutes;
   logger: Logger;
 }
 
@@ -76,7 +85,7 @@ function onConnection(socket: Socket, opts: ControlServerOptions, guard: Connect
     onProtocolError: (err) => opts.logger.warn('bad control frame', { caller: who, code: err.code, error: err.message }),
     meta: { caller },
   });
-  for (const [name, handler] of Object.entries(opts.routes) as Array<[keyof ControlMethods, Handler<unknown, unknown>]>) {
+  for (const [name, handler] of Object.entries(opts.routes) as Array<[ControlMethodName, Handler<unknown, unknown>]>) {
     const def = Control[name] as MethodDef<unknown, unknown>;
     peer.handle(def, name !== 'hello' ? handler : async (p, meta) => {
       const result = await handler(p, meta);

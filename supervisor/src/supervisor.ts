@@ -16,10 +16,10 @@ import { startHealthServer } from './health-server.js';
 import { lockHome, prepareDirs, type HomeLock } from './home.js';
 import { SupervisorMetrics } from './metrics.js';
 import { bindProxyListeners, bindUnixListener, closeListeners, describeListeners, type BoundListener } from './proxy-listeners.js';
-import { buildRoutes } from './routes.js';
+import { buildRoutes, callOwner } from './routes.js';
 import { ServiceNotifier } from './sd-notify.js';
 import { WorkerManager } from './worker-manager.js';
-import { ProxyOps, VaultOps, WORKER_NAMES } from '@raypher/shared/ipc';
+import { Control, WORKER_NAMES } from '@raypher/shared/ipc';
 import { RaypherError } from '@raypher/shared/errors';
 
 export interface SupervisorOptions {
@@ -206,10 +206,10 @@ export class Supervisor {
     const [workers, events, vault, allow, panic, identity] = await Promise.all([
       this.workers.status(),
       this.db.get<{ n: number }>('SELECT count(*) AS n FROM events').catch(() => undefined),
-      this.workers.get('vault').call(VaultOps['vault.status'], { caller: null, args: {} }, STATUS_PROBE_MS).catch(() => null),
-      this.workers.get('proxy').call(ProxyOps['allow.list'], { caller: null, args: {} }, STATUS_PROBE_MS).catch(() => null),
-      this.workers.get('proxy').call(ProxyOps['panic.status'], { caller: null, args: {} }, STATUS_PROBE_MS).catch(() => null),
-      this.workers.get('proxy').call(ProxyOps['identity.posture'], { caller: null, args: {} }, STATUS_PROBE_MS).catch(() => null),
+      callOwner(this.workers, Control['vault.status'], {}, null, STATUS_PROBE_MS).catch(() => null),
+      callOwner(this.workers, Control['allow.list'], {}, null, STATUS_PROBE_MS).catch(() => null),
+      callOwner(this.workers, Control['panic.status'], {}, null, STATUS_PROBE_MS).catch(() => null),
+      callOwner(this.workers, Control['identity.posture'], {}, null, STATUS_PROBE_MS).catch(() => null),
     ]);
     return {
       daemon: {
