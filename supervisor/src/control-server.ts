@@ -39,9 +39,9 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Se
   const server = createServer((socket) => onConnection(socket, opts, guard));
   server.once('close', () => guard.stop());
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (err) => {
+    server.once('error', (err: NodeJS.ErrnoException) => {
       guard.stop();
-      reject(new RaypherError('ERR_HOME_INSECURE', `cannot listen on control socket ${opts.socketPath}: ${err.message}`));
+      reject(listenError(opts.socketPath, err));
     });
     server.listen(opts.socketPath, () => resolve());
   });
@@ -93,4 +93,14 @@ function onConnection(socket: Socket, opts: ControlServerOptions, guard: Connect
       return result;
     });
   }
+}
+
+/** Why the control socket could not be bound, and what the operator can do about it. */
+function listenError(path: string, err: NodeJS.ErrnoException): RaypherError {
+  // Node reports a missing socket directory as EACCES too.
+  const fix =
+    err.code === 'EADDRINUSE'
+      ? 'another process holds this socket: stop the other Raypher daemon that uses this home, or give this one its own with --home'
+      : 'make sure the socket directory exists and the service user may create files in it (its owner and mode), or choose another home with --home';
+  return new RaypherError('ERR_CONTROL_LISTEN', `cannot listen on control socket ${path}: ${err.message}; ${fix}`, { cause: err });
 }
