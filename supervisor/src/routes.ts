@@ -5,6 +5,7 @@ import {
   forwarded,
   PROTOCOL_VERSION,
   WorkerControl,
+  type CallMeta,
   type Caller,
   type ControlMethodDef,
   type MethodDef,
@@ -69,7 +70,7 @@ type WorkerMethods = Readonly<Record<string, ControlMethodDef<unknown, unknown, 
 
 /** A route for each worker-owned method, made from its definition alone: no method is listed here by hand. */
 export function forwardedRoutes<T extends WorkerMethods>(defs: T, workers: WorkerLookup): { [K in keyof T]: HandlerOf<T[K]> } {
-  const routes = Object.entries(defs).map(([name, def]) => [name, (args: unknown, meta: { caller: Caller }) => callOwner(workers, def, args, meta.caller)]);
+  const routes = Object.entries(defs).map(([name, def]) => [name, async (args: unknown, meta: CallMeta) => callOwner(workers, def, args, meta.caller)]);
   return Object.fromEntries(routes) as { [K in keyof T]: HandlerOf<T[K]> };
 }
 
