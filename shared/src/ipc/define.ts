@@ -1,5 +1,6 @@
 // How methods and events are declared: a name, an access level and schemas for both directions; a control
 // method also names its owner (where the supervisor sends it) and its timeout (how long every hop waits).
+import type { ControlOwner } from './protocol/common.js';
 import type { Infer, Schema } from './schema.js';
 
 export type Access = 'read' | 'admin';
@@ -23,11 +24,11 @@ export interface EventDef<P> {
   readonly payload: Schema<P>;
 }
 
-export type MethodSpecs = Record<string, { access: Access; params: Schema<unknown>; result: Schema<unknown> }>;
+type MethodSpecs = Record<string, { access: Access; params: Schema<unknown>; result: Schema<unknown> }>;
 type Methods<S extends MethodSpecs> = { [K in keyof S]: MethodDef<Infer<S[K]['params']>, Infer<S[K]['result']>> };
 
-export type ControlMethodSpecs = Record<string, MethodSpecs[string] & { timeoutMs: number }>;
-type ControlMethods<O extends string, S extends ControlMethodSpecs> = {
+type ControlMethodSpecs = Record<string, MethodSpecs[string] & { timeoutMs: number }>;
+type ControlMethodTable<O extends string, S extends ControlMethodSpecs> = {
   [K in keyof S]: ControlMethodDef<Infer<S[K]['params']>, Infer<S[K]['result']>, O>;
 };
 
@@ -36,8 +37,8 @@ export function defineMethods<S extends MethodSpecs>(specs: S): Methods<S> {
 }
 
 /** The one way to declare a control method: in its owner's protocol file, with its timeout. */
-export function defineControlMethods<const O extends string, S extends ControlMethodSpecs>(owner: O, specs: S): ControlMethods<O, S> {
-  return freezeEach(specs, { owner }) as ControlMethods<O, S>;
+export function defineControlMethods<const O extends ControlOwner, S extends ControlMethodSpecs>(owner: O, specs: S): ControlMethodTable<O, S> {
+  return freezeEach(specs, { owner }) as ControlMethodTable<O, S>;
 }
 
 export function defineEvents<S extends Record<string, Schema<unknown>>>(specs: S): { [K in keyof S]: EventDef<Infer<S[K]>> } {
