@@ -30,7 +30,7 @@ export async function withDaemon<T>(ctx: CliContext, fn: (client: ControlClient)
   try {
     return await fn(client);
   } finally {
-    client.peer.close();
+    client.close();
   }
 }
 

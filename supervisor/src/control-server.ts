@@ -2,16 +2,25 @@
 import { chmodSync, chownSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { RaypherError } from '@raypher/shared/errors';
-import { Control, CONTROL_SOCKET_LIMITS, ConnectionGuard, Peer, SocketTransport, type Access, type Handler, type MethodDef } from '@raypher/shared/ipc';
+import {
+  Control,
+  CONTROL_SOCKET_LIMITS,
+  ConnectionGuard,
+  Peer,
+  SocketTransport,
+  type Access,
+  type ControlMethodName,
+  type ControlMethods,
+  type Handler,
+  type MethodDef,
+} from '@raypher/shared/ipc';
 import type { Logger } from '@raypher/shared/logging';
 import { peerCred } from '@raypher/shared/native';
 import { accessFor, type AuthzPolicy } from './authz.js';
 
-type ControlMethods = typeof Control;
-/** Every control method must have a handler: the compiler checks this table is complete. */
-export type RouteTable = {
-  [K in keyof ControlMethods]: ControlMethods[K] extends MethodDef<infer P, infer R> ? Handler<P, R> : never;
-};
+export type HandlerOf<D> = D extends MethodDef<infer P, infer R> ? Handler<P, R> : never;
+/** A handler for every control method, the supervisor's own and the forwarded ones (routes.ts builds it). */
+export type ControlRoutes = { [K in ControlMethodName]: HandlerOf<ControlMethods[K]> };
 
 export interface ControlServerOptions {
   socketPath: string;
@@ -19,7 +28,7 @@ export interface ControlServerOptions {
   mode: number;
   gid: number | null;
   policy: AuthzPolicy;
-  routes: RouteTable;
+  routes: ControlRoutes;
   logger: Logger;
 }
 
@@ -30,9 +39,9 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Se
   const server = createServer((socket) => onConnection(socket, opts, guard));
   server.once('close', () => guard.stop());
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (err) => {
+    server.once('error', (err: NodeJS.ErrnoException) => {
       guard.stop();
-      reject(new RaypherError('ERR_HOME_INSECURE', `cannot listen on control socket ${opts.socketPath}: ${err.message}`));
+      reject(listenError(opts.socketPath, err));
     });
     server.listen(opts.socketPath, () => resolve());
   });
@@ -76,7 +85,7 @@ function onConnection(socket: Socket, opts: ControlServerOptions, guard: Connect
     onProtocolError: (err) => opts.logger.warn('bad control frame', { caller: who, code: err.code, error: err.message }),
     meta: { caller },
   });
-  for (const [name, handler] of Object.entries(opts.routes) as Array<[keyof ControlMethods, Handler<unknown, unknown>]>) {
+  for (const [name, handler] of Object.entries(opts.routes) as Array<[ControlMethodName, Handler<unknown, unknown>]>) {
     const def = Control[name] as MethodDef<unknown, unknown>;
     peer.handle(def, name !== 'hello' ? handler : async (p, meta) => {
       const result = await handler(p, meta);
@@ -84,4 +93,14 @@ function onConnection(socket: Socket, opts: ControlServerOptions, guard: Connect
       return result;
     });
   }
+}
+
+/** Why the control socket could not be bound, and what the operator can do about it. */
+function listenError(path: string, err: NodeJS.ErrnoException): RaypherError {
+  // Node reports a missing socket directory as EACCES too.
+  const fix =
+    err.code === 'EADDRINUSE'
+      ? 'another process holds this socket: stop the other Raypher daemon that uses this home, or give this one its own with --home'
+      : 'make sure the socket directory exists and the service user may create files in it (its owner and mode), or choose another home with --home';
+  return new RaypherError('ERR_CONTROL_LISTEN', `cannot listen on control socket ${path}: ${err.message}; ${fix}`, { cause: err });
 }

@@ -1,20 +1,45 @@
-// The control socket's route table: one handler per protocol method (access levels live in the protocol).
+// The control socket's route table: a handler per supervisor-owned method, and every worker-owned method
+// forwarded to its owner from its definition (access levels, owners and timeouts live in the protocol).
 import { RaypherError } from '@raypher/shared/errors';
-import { PROTOCOL_VERSION, ProxyOps, VaultOps, type CallMeta, type MethodDef, type StatusResult, type WorkerName } from '@raypher/shared/ipc';
-import type { RouteTable } from './control-server.js';
+import {
+  forwarded,
+  PROTOCOL_VERSION,
+  WorkerControl,
+  type CallMeta,
+  type Caller,
+  type ControlMethodDef,
+  type MethodDef,
+  type MethodsOwnedBy,
+  type StatusResult,
+  type WorkerName,
+} from '@raypher/shared/ipc';
+import type { ControlRoutes, HandlerOf } from './control-server.js';
 import { readLogLines } from './logs-reader.js';
 import type { WorkerManager } from './worker-manager.js';
 
 export interface SupervisorApi {
   version: string;
   logDir: string;
-  workers: WorkerManager;
+  workers: Pick<WorkerManager, 'get'>;
   status(): Promise<StatusResult>;
   health(): Promise<{ healthy: boolean; body: Record<string, unknown> }>;
   reload(): Promise<{ applied: string[]; requiresRestart: string[] }>;
 }
 
-export function buildRoutes(api: SupervisorApi): RouteTable {
+type SupervisorMethods = MethodsOwnedBy<'supervisor'>;
+/** The supervisor's own methods: the compiler refuses a supervisor-owned method without a handler here. */
+export type SupervisorRoutes = { [K in keyof SupervisorMethods]: HandlerOf<SupervisorMethods[K]> };
+
+/** The worker processes by name, as forwarding needs them (the WorkerManager). */
+export interface WorkerLookup {
+  get(name: WorkerName): { call<P, R>(def: MethodDef<P, R>, params: P, timeoutMs: number): Promise<R> };
+}
+
+export function buildRoutes(api: SupervisorApi): ControlRoutes {
+  return { ...supervisorRoutes(api), ...forwardedRoutes(WorkerControl, api.workers) };
+}
+
+function supervisorRoutes(api: SupervisorApi): SupervisorRoutes {
   return {
     hello: ({ protocolVersion }) => {
       if (protocolVersion !== PROTOCOL_VERSION) {
@@ -38,38 +63,18 @@ export function buildRoutes(api: SupervisorApi): RouteTable {
       return {};
     },
     'config.reload': () => api.reload(),
-    ...forwardedRoutes(api.workers),
   };
 }
 
-/** Vault, allow-list and panic methods pass straight through to the owning worker with the caller attached. */
-function forwardedRoutes(workers: WorkerManager) {
-  const to =
-    (worker: WorkerName) =>
-    <P, R>(def: MethodDef<{ caller: CallMeta['caller']; args: P }, R>) =>
-    (args: P, meta: CallMeta) =>
-      workers.get(worker).call(def, { caller: meta.caller, args }, FORWARD_TIMEOUT_MS);
-  const forward = to('vault');
-  const proxy = to('proxy');
-  return {
-    'allow.add': proxy(ProxyOps['allow.add']),
-    'allow.list': proxy(ProxyOps['allow.list']),
-    'allow.remove': proxy(ProxyOps['allow.remove']),
-    'allow.refresh': proxy(ProxyOps['allow.refresh']),
-    'identity.posture': proxy(ProxyOps['identity.posture']),
-    'panic.engage': proxy(ProxyOps['panic.engage']),
-    'panic.release': proxy(ProxyOps['panic.release']),
-    'panic.status': proxy(ProxyOps['panic.status']),
-    'vault.seal': forward(VaultOps['vault.seal']),
-    'vault.unseal': forward(VaultOps['vault.unseal']),
-    'vault.list': forward(VaultOps['vault.list']),
-    'vault.delete': forward(VaultOps['vault.delete']),
-    'vault.rotate': forward(VaultOps['vault.rotate']),
-    'vault.status': forward(VaultOps['vault.status']),
-    'vault.initRecovery': forward(VaultOps['vault.initRecovery']),
-    'vault.recover': forward(VaultOps['vault.recover']),
-  };
+type WorkerMethods = Readonly<Record<string, ControlMethodDef<unknown, unknown, WorkerName>>>;
+
+/** A route for each worker-owned method, made from its definition alone: no method is listed here by hand. */
+export function forwardedRoutes<T extends WorkerMethods>(defs: T, workers: WorkerLookup): { [K in keyof T]: HandlerOf<T[K]> } {
+  const routes = Object.entries(defs).map(([name, def]) => [name, async (args: unknown, meta: CallMeta) => callOwner(workers, def, args, meta.caller)]);
+  return Object.fromEntries(routes) as { [K in keyof T]: HandlerOf<T[K]> };
 }
 
-/** Vault operations may touch the TPM (seconds on a slow chip) or re-encrypt every key; allow add hashes a binary. */
-const FORWARD_TIMEOUT_MS = 60_000;
+/** Asks the owning worker, with the caller attached; waits the method's own timeout unless told to give up sooner. */
+export function callOwner<P, R>(workers: WorkerLookup, def: ControlMethodDef<P, R, WorkerName>, args: P, caller: Caller, timeoutMs = def.timeoutMs): Promise<R> {
+  return workers.get(def.owner).call(forwarded(def), { caller, args }, timeoutMs);
+}

@@ -4,7 +4,7 @@ import type { Server } from 'node:net';
 import type { Server as HttpServer } from 'node:http';
 import { isLoopback } from '@raypher/shared/config';
 import type { Db } from '@raypher/shared/db';
-import { ProxyOps, VaultOps, type StatusResult } from '@raypher/shared/ipc';
+import { Control, type StatusResult } from '@raypher/shared/ipc';
 import { closeLogger, type Logger } from '@raypher/shared/logging';
 import type { RaypherPaths } from '@raypher/shared/paths';
 import type { AuditWriter } from './audit-writer.js';
@@ -16,7 +16,7 @@ import type { HomeLock } from './home.js';
 import type { LiveConfig } from './live-config.js';
 import type { SupervisorMetrics } from './metrics.js';
 import { closeListeners, describeListeners, type BoundListener } from './proxy-listeners.js';
-import { buildRoutes } from './routes.js';
+import { buildRoutes, callOwner } from './routes.js';
 import type { ServiceNotifier } from './sd-notify.js';
 import type { WorkerManager } from './worker-manager.js';
 
@@ -125,13 +125,12 @@ export class Supervisor {
 
   async status(): Promise<StatusResult> {
     const { workers, paths, version, startedAt } = this.deps;
-    const probe = { caller: null, args: {} };
     const [snap, vault, allow, panic, identity] = await Promise.all([
       this.snapshot(),
-      workers.get('vault').call(VaultOps['vault.status'], probe, STATUS_PROBE_MS).catch(() => null),
-      workers.get('proxy').call(ProxyOps['allow.list'], probe, STATUS_PROBE_MS).catch(() => null),
-      workers.get('proxy').call(ProxyOps['panic.status'], probe, STATUS_PROBE_MS).catch(() => null),
-      workers.get('proxy').call(ProxyOps['identity.posture'], probe, STATUS_PROBE_MS).catch(() => null),
+      callOwner(workers, Control['vault.status'], {}, null, STATUS_PROBE_MS).catch(() => null),
+      callOwner(workers, Control['allow.list'], {}, null, STATUS_PROBE_MS).catch(() => null),
+      callOwner(workers, Control['panic.status'], {}, null, STATUS_PROBE_MS).catch(() => null),
+      callOwner(workers, Control['identity.posture'], {}, null, STATUS_PROBE_MS).catch(() => null),
     ]);
     return {
       daemon: {

@@ -176,35 +176,35 @@ describe('vault', () => {
     for (let i = 0; i < 150; i++) {
       const k = canary();
       keys.set(`p${i}`, k);
-      await c.peer.call(Control['vault.seal'], { provider: `p${i}`, secret: k });
+      await c.call(Control['vault.seal'], { provider: `p${i}`, secret: k });
     }
-    c.peer.close();
+    c.close();
     const outcomes: string[] = [];
     for (let round = 0; round < 6; round++) {
       const pid = (await vaultWorker(d)).pid!;
       const cc = await control(home);
-      const rotation = cc.peer.call(Control['vault.rotate'], {}, { timeoutMs: 30_000 }).then(
+      const rotation = cc.call(Control['vault.rotate'], {}).then(
         () => 'completed',
         (e: { code: string }) => e.code,
       );
       await new Promise((r) => setTimeout(r, 2 + round * 8));
       process.kill(pid, 'SIGKILL');
       outcomes.push(await rotation);
-      cc.peer.close();
+      cc.close();
       await d.waitForAllRunning();
     }
     // The kills must land inside rotations, not only between them.
     expect(outcomes.filter((o) => o !== 'completed').length).toBeGreaterThan(0);
     const cv = await control(home);
-    const version = (await cv.peer.call(Control['vault.status'], {})).keyVersion;
+    const version = (await cv.call(Control['vault.status'], {})).keyVersion;
     expect(version).toBeGreaterThanOrEqual(1);
     for (const [provider, k] of keys) {
-      const r = await cv.peer.call(Control['vault.unseal'], { provider, confirm: 'yes' });
+      const r = await cv.call(Control['vault.unseal'], { provider, confirm: 'yes' });
       expect(sha(r.secret)).toBe(sha(k));
     }
-    const rows = await cv.peer.call(Control['vault.list'], {});
+    const rows = await cv.call(Control['vault.list'], {});
     expect(new Set(rows.secrets.map((s) => s.keyVersion))).toEqual(new Set([version]));
-    cv.peer.close();
+    cv.close();
     await d.stop();
   });
 

@@ -29,24 +29,20 @@ function parseUid(uid: string | undefined): { uid: number | null; anyUid: boolea
 
 export async function allowAddCommand(ctx: CliContext, a: AllowArgs): Promise<number> {
   const e = await withDaemon(ctx, (c) =>
-    c.peer.call(
-      Control['allow.add'],
-      {
-        exePath: a.exePath,
-        script: a.script ?? null,
-        ...parseUid(a.uid),
-        name: a.name ?? null,
-        anyScript: a.anyScript,
-        inlineCode: a.inline,
-        trees: a.tree,
-        allowEnv: a.allowEnv,
-        allowOptions: a.allowOption,
-        procFallback: a.procFallback,
-        interpreter: a.interpreter ?? null,
-        rateLimit: a.rateLimit ?? null,
-      },
-      { timeoutMs: 60_000 },
-    ),
+    c.call(Control['allow.add'], {
+      exePath: a.exePath,
+      script: a.script ?? null,
+      ...parseUid(a.uid),
+      name: a.name ?? null,
+      anyScript: a.anyScript,
+      inlineCode: a.inline,
+      trees: a.tree,
+      allowEnv: a.allowEnv,
+      allowOptions: a.allowOption,
+      procFallback: a.procFallback,
+      interpreter: a.interpreter ?? null,
+      rateLimit: a.rateLimit ?? null,
+    }),
   );
   const what = e.scriptPath ? `, script ${e.scriptPath}` : e.anyScript ? ', any script' : '';
   const trees = e.trees.length > 0 ? `, ${e.treeFiles} files pinned under ${e.trees.join(', ')}` : '';
@@ -55,7 +51,7 @@ export async function allowAddCommand(ctx: CliContext, a: AllowArgs): Promise<nu
 }
 
 export async function allowListCommand(ctx: CliContext): Promise<number> {
-  const { entries } = await withDaemon(ctx, (c) => c.peer.call(Control['allow.list'], {}));
+  const { entries } = await withDaemon(ctx, (c) => c.call(Control['allow.list'], {}));
   if (ctx.json) ctx.out(JSON.stringify(entries));
   else if (entries.length === 0) ctx.out("the allow list is empty: every caller is refused; add one with 'raypherctl allow --exe-path PATH'");
   else
@@ -79,13 +75,13 @@ export async function allowListCommand(ctx: CliContext): Promise<number> {
 }
 
 export async function allowRemoveCommand(ctx: CliContext, id: number): Promise<number> {
-  const e = await withDaemon(ctx, (c) => c.peer.call(Control['allow.remove'], { id }));
+  const e = await withDaemon(ctx, (c) => c.call(Control['allow.remove'], { id }));
   ctx.out(ctx.json ? JSON.stringify(e) : `entry ${e.id} (${e.exePath}) removed`);
   return 0;
 }
 
 export async function allowRefreshCommand(ctx: CliContext, id: number): Promise<number> {
-  const e = await withDaemon(ctx, (c) => c.peer.call(Control['allow.refresh'], { id }, { timeoutMs: 60_000 }));
+  const e = await withDaemon(ctx, (c) => c.call(Control['allow.refresh'], { id }));
   ctx.out(ctx.json ? JSON.stringify(e) : `entry ${e.id} (${e.exePath}) re-hashed: ${e.treeFiles} pinned files${e.scriptPath ? `, script ${e.scriptPath}` : ''}${warningLines(e)}`);
   return 0;
 }

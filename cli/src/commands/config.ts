@@ -16,7 +16,7 @@ export function configExampleCommand(ctx: CliContext): number {
 }
 
 export async function reloadCommand(ctx: CliContext): Promise<number> {
-  const result = await withDaemon(ctx, (c) => c.peer.call(Control['config.reload'], {}));
+  const result = await withDaemon(ctx, (c) => c.call(Control['config.reload'], {}));
   if (ctx.json) {
     ctx.out(JSON.stringify(result));
     return 0;

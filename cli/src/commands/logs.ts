@@ -8,11 +8,11 @@ const FOLLOW_POLL_MS = 500;
 
 export async function logsCommand(ctx: CliContext, args: { process: string; lines: number; follow: boolean }): Promise<number> {
   return withDaemon(ctx, async (c) => {
-    let page = await c.peer.call(Control['logs.read'], { process: args.process, lines: args.lines });
+    let page = await c.call(Control['logs.read'], { process: args.process, lines: args.lines });
     for (const line of page.lines) ctx.out(line);
-    while (args.follow && !c.peer.closed) {
+    while (args.follow && !c.closed) {
       await sleep(FOLLOW_POLL_MS);
-      page = await c.peer.call(Control['logs.read'], { process: args.process, lines: args.lines, ...(page.cursor ? { cursor: page.cursor } : {}) });
+      page = await c.call(Control['logs.read'], { process: args.process, lines: args.lines, ...(page.cursor ? { cursor: page.cursor } : {}) });
       for (const line of page.lines) ctx.out(line);
     }
     return 0;

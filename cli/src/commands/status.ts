@@ -4,7 +4,7 @@ import { withDaemon, type CliContext } from '../context.js';
 import { box, bytes, duration, palette, table } from '../output.js';
 
 export async function statusCommand(ctx: CliContext): Promise<number> {
-  const status = await withDaemon(ctx, (c) => c.peer.call(Control.status, {}));
+  const status = await withDaemon(ctx, (c) => c.call(Control.status, {}));
   ctx.out(ctx.json ? JSON.stringify(status, null, 2) : renderStatus(status, ctx.color));
   return 0;
 }

@@ -7,20 +7,20 @@ import { confirm, readSecret } from '../prompt.js';
 
 export async function sealCommand(ctx: CliContext, a: { provider: string; fromStdin: boolean }): Promise<number> {
   const secret = await readSecret(a.fromStdin, `API key for '${a.provider}': `);
-  const r = await withDaemon(ctx, (c) => c.peer.call(Control['vault.seal'], { provider: a.provider, secret }, { timeoutMs: 60_000 }));
+  const r = await withDaemon(ctx, (c) => c.call(Control['vault.seal'], { provider: a.provider, secret }));
   ctx.out(ctx.json ? JSON.stringify(r) : `Key sealed for provider '${r.provider}' (${r.fingerprint})${r.created ? '' : ', replacing the previous key'}`);
   return 0;
 }
 
 export async function unsealCommand(ctx: CliContext, a: { provider: string; yes: boolean }): Promise<number> {
   await confirm(`Print the key for '${a.provider}' on this terminal?`, a.yes);
-  const r = await withDaemon(ctx, (c) => c.peer.call(Control['vault.unseal'], { provider: a.provider, confirm: 'yes' }));
+  const r = await withDaemon(ctx, (c) => c.call(Control['vault.unseal'], { provider: a.provider, confirm: 'yes' }));
   ctx.out(ctx.json ? JSON.stringify(r) : r.secret);
   return 0;
 }
 
 export async function secretsCommand(ctx: CliContext): Promise<number> {
-  const { secrets } = await withDaemon(ctx, (c) => c.peer.call(Control['vault.list'], {}));
+  const { secrets } = await withDaemon(ctx, (c) => c.call(Control['vault.list'], {}));
   if (ctx.json) ctx.out(JSON.stringify(secrets));
   else if (secrets.length === 0) ctx.out("no keys sealed; add one with 'raypherctl seal --provider openai'");
   else ctx.out(table(['PROVIDER', 'FINGERPRINT', 'KEY VERSION', 'CREATED', 'UPDATED'], secrets.map((s) => [s.provider, s.fingerprint, String(s.keyVersion), s.createdAt, s.updatedAt])));
@@ -28,13 +28,13 @@ export async function secretsCommand(ctx: CliContext): Promise<number> {
 }
 
 export async function secretsRmCommand(ctx: CliContext, a: { provider: string }): Promise<number> {
-  await withDaemon(ctx, (c) => c.peer.call(Control['vault.delete'], { provider: a.provider }));
+  await withDaemon(ctx, (c) => c.call(Control['vault.delete'], { provider: a.provider }));
   ctx.out(ctx.json ? JSON.stringify({ provider: a.provider, deleted: true }) : `Key for provider '${a.provider}' deleted`);
   return 0;
 }
 
 export async function vaultStatusCommand(ctx: CliContext): Promise<number> {
-  const s = await withDaemon(ctx, (c) => c.peer.call(Control['vault.status'], {}));
+  const s = await withDaemon(ctx, (c) => c.call(Control['vault.status'], {}));
   ctx.out(ctx.json ? JSON.stringify(s) : renderVaultStatus(s));
   return s.state === 'unlocked' ? 0 : 1;
 }
@@ -53,7 +53,7 @@ function renderVaultStatus(s: VaultStatus): string {
 }
 
 export async function vaultRotateCommand(ctx: CliContext): Promise<number> {
-  const r = await withDaemon(ctx, (c) => c.peer.call(Control['vault.rotate'], {}, { timeoutMs: 120_000 }));
+  const r = await withDaemon(ctx, (c) => c.call(Control['vault.rotate'], {}));
   ctx.out(ctx.json ? JSON.stringify(r) : `Data key rotated to version ${r.keyVersion}; ${r.reencrypted} keys re-encrypted`);
   return 0;
 }
@@ -63,7 +63,7 @@ export async function vaultInitCommand(ctx: CliContext, a: { recoveryKey: boolea
     ctx.out('The vault is initialized when Raypher first starts. Use --recovery-key (print it) or --recovery-key-file FILE to set up a recovery key.');
     return 0;
   }
-  const { recoveryKey } = await withDaemon(ctx, (c) => c.peer.call(Control['vault.initRecovery'], { replace: a.replace }));
+  const { recoveryKey } = await withDaemon(ctx, (c) => c.call(Control['vault.initRecovery'], { replace: a.replace }));
   if (a.recoveryKeyFile) {
     const fd = openSync(a.recoveryKeyFile, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
     writeSync(fd, `${recoveryKey}\n`);
@@ -77,7 +77,7 @@ export async function vaultInitCommand(ctx: CliContext, a: { recoveryKey: boolea
 
 export async function vaultRecoverCommand(ctx: CliContext, a: { file?: string; fromStdin: boolean }): Promise<number> {
   const recoveryKey = a.file ? readFileSync(a.file, 'utf8').trim() : await readSecret(a.fromStdin, 'Recovery key: ');
-  const r = await withDaemon(ctx, (c) => c.peer.call(Control['vault.recover'], { recoveryKey }, { timeoutMs: 60_000 }));
+  const r = await withDaemon(ctx, (c) => c.call(Control['vault.recover'], { recoveryKey }));
   ctx.out(ctx.json ? JSON.stringify(r) : `Vault recovered: data key re-wrapped with protector ${r.protector} (key version ${r.keyVersion})`);
   return 0;
 }

@@ -6,7 +6,7 @@ const METHODS = { restart: Control['worker.restart'], stop: Control['worker.stop
 const DONE = { restart: 'restarted', stop: 'stopped', start: 'started' } as const;
 
 export async function workerCommand(ctx: CliContext, action: keyof typeof METHODS, worker: WorkerName): Promise<number> {
-  await withDaemon(ctx, (c) => c.peer.call(METHODS[action], { worker }, { timeoutMs: 30_000 }));
+  await withDaemon(ctx, (c) => c.call(METHODS[action], { worker }));
   ctx.out(ctx.json ? JSON.stringify({ worker, action, ok: true }) : `${worker} ${DONE[action]}`);
   return 0;
 }

@@ -8,6 +8,7 @@ export { SocketTransport } from './transports/socket.js';
 export { ChannelTransport, type ChannelEndpoint } from './transports/child.js';
 export { createMemoryPair } from './transports/memory.js';
 export { connectControl, type ControlClient } from './client.js';
+export { serveOwnedMethods, type HandlerHost, type OwnedHandlers } from './owned-methods.js';
 export { ConnectionGuard, type ConnectingPeer, type ConnectionGuardOptions } from './connection-guard.js';
 export type { GuardedConnection } from './guarded-connection.js';
 export { CONTROL_SOCKET_LIMITS, VAULT_SOCKET_LIMITS, type SocketLimits } from './socket-limits.js';

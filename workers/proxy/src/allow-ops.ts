@@ -3,8 +3,7 @@
 import { realpathSync, statSync } from 'node:fs';
 import type { AuditLedger } from '@raypher/shared/db';
 import { RaypherError } from '@raypher/shared/errors';
-import { ProxyOps, type AllowEntryInfo } from '@raypher/shared/ipc';
-import type { WorkerContext } from '@raypher/shared/worker';
+import type { AllowEntryInfo, OwnedHandlers } from '@raypher/shared/ipc';
 import { ruleOf, type AllowEntry, type AllowList } from './allow-list.js';
 import { familyOf } from './identity/grammar/index.js';
 import { codePaths, writableByOthers } from './identity/posture.js';
@@ -19,8 +18,10 @@ interface AllowDeps {
   pushRules(): Promise<void>;
 }
 
-export function allowOps(ctx: WorkerContext<'proxy'>, d: AllowDeps): void {
-  ctx.handle(ProxyOps['allow.add'], async ({ caller, args }) => {
+type AllowHandlers = Pick<OwnedHandlers<'proxy'>, 'allow.add' | 'allow.list' | 'allow.remove' | 'allow.refresh'>;
+
+export function allowHandlers(d: AllowDeps): AllowHandlers {
+  const add: AllowHandlers['allow.add'] = async ({ caller, args }) => {
     const exePath = existing(args.exePath, 'the program that calls the proxy');
     const family = args.interpreter ?? familyOf(exePath);
     const script = args.script === null ? null : existing(args.script, 'the script');
@@ -63,19 +64,19 @@ export function allowOps(ctx: WorkerContext<'proxy'>, d: AllowDeps): void {
     const info = toInfo(entry, d.allowList);
     await d.ledger.append('allow.added', { id: entry.id, exe_path: entry.exe_path, exe_hash: entry.exe_hash, family, uid, script, trees, tree_files: manifest.length, any_script: args.anyScript, inline_code: args.inlineCode, allow_env: args.allowEnv, allow_options: args.allowOptions, proc_fallback: args.procFallback, warnings: info.warnings, caller });
     return info;
-  });
+  };
 
-  ctx.handle(ProxyOps['allow.list'], () => ({ entries: d.allowList.list().map((e) => toInfo(e, d.allowList)) }));
+  const list: AllowHandlers['allow.list'] = () => ({ entries: d.allowList.list().map((e) => toInfo(e, d.allowList)) });
 
-  ctx.handle(ProxyOps['allow.remove'], async ({ caller, args }) => {
+  const remove: AllowHandlers['allow.remove'] = async ({ caller, args }) => {
     const removed = await d.allowList.remove(args.id);
     if (!removed) invalid(`no allow-list entry with id ${args.id}; 'raypherctl allow list' shows them`);
     await d.pushRules();
     await d.ledger.append('allow.removed', { id: removed.id, exe_path: removed.exe_path, caller });
     return toInfo(removed, d.allowList);
-  });
+  };
 
-  ctx.handle(ProxyOps['allow.refresh'], async ({ caller, args }) => {
+  const refresh: AllowHandlers['allow.refresh'] = async ({ caller, args }) => {
     const entry = d.allowList.get(args.id) ?? invalid(`no allow-list entry with id ${args.id}; 'raypherctl allow list' shows them`);
     const rule = ruleOf(entry);
     const [scriptHash] = rule.scriptPath ? await d.identity.call({ op: 'hash', paths: [existing(rule.scriptPath, 'the script')] }) : [null];
@@ -84,7 +85,9 @@ export function allowOps(ctx: WorkerContext<'proxy'>, d: AllowDeps): void {
     await d.pushRules();
     await d.ledger.append('allow.refreshed', { id: entry.id, script_hash: scriptHash ?? null, tree_files: manifest.length, was_code_changed: entry.code_changed === 1, caller });
     return toInfo(refreshed, d.allowList);
-  });
+  };
+
+  return { 'allow.add': add, 'allow.list': list, 'allow.remove': remove, 'allow.refresh': refresh };
 }
 
 function invalid(message: string): never {

@@ -2,10 +2,10 @@
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { AuditLedger, openRaypherDb } from '@raypher/shared/db';
-import { ProxyOps, type AllowEntryInfo, type IdentityPosture } from '@raypher/shared/ipc';
+import { serveOwnedMethods, type AllowEntryInfo, type IdentityPosture } from '@raypher/shared/ipc';
 import type { WorkerModule } from '@raypher/shared/worker';
 import { AllowList } from './allow-list.js';
-import { allowOps } from './allow-ops.js';
+import { allowHandlers } from './allow-ops.js';
 import { AuditBatcher } from './audit-batch.js';
 import { ConnectionCap } from './connection-cap.js';
 import { createHandler } from './handler.js';
@@ -78,12 +78,13 @@ export const proxyWorker: WorkerModule<'proxy'> = {
         await pushRules();
       }
     };
-    allowOps(ctx, { allowList, identity, ledger, by, pushRules });
-    ctx.handle(ProxyOps['identity.posture'], async () => (posture = await identity.call({ op: 'posture' })));
-
-    ctx.handle(ProxyOps['panic.engage'], ({ caller, args }) => panic.engage(args.reason, by(caller)));
-    ctx.handle(ProxyOps['panic.release'], ({ caller }) => panic.release(by(caller)));
-    ctx.handle(ProxyOps['panic.status'], () => panic.status());
+    serveOwnedMethods(ctx, 'proxy', {
+      ...allowHandlers({ allowList, identity, ledger, by, pushRules }),
+      'identity.posture': async () => (posture = await identity.call({ op: 'posture' })),
+      'panic.engage': ({ caller, args }) => panic.engage(args.reason, by(caller)),
+      'panic.release': ({ caller }) => panic.release(by(caller)),
+      'panic.status': () => panic.status(),
+    });
 
     // /health is answered synchronously: the last posture, refreshed in the background on each ask.
     const healthPosture = () => {

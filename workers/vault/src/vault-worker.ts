@@ -1,6 +1,6 @@
 // The vault worker: owns vault.db and the data key; serves operators (via the supervisor) and the proxy (own socket).
 import { AuditLedger, openRaypherDb } from '@raypher/shared/db';
-import { VaultOps } from '@raypher/shared/ipc';
+import { serveOwnedMethods } from '@raypher/shared/ipc';
 import { Checkpointer } from './checkpointer.js';
 import { CheckpointSigner } from './checkpoint-signer.js';
 import type { WorkerModule } from '@raypher/shared/worker';
@@ -43,14 +43,16 @@ export const vaultWorker: WorkerModule<'vault'> = {
     const checkpointer = new Checkpointer(auditDb, CheckpointSigner.load(ctx.paths.dataDir, process.getuid?.() ?? 0), ctx.logger, ctx.config.audit.checkpoint_interval_secs);
     checkpointer.start();
 
-    ctx.handle(VaultOps['vault.seal'], ({ caller, args }) => service.seal(args.provider, args.secret, caller));
-    ctx.handle(VaultOps['vault.unseal'], async ({ caller, args }) => ({ provider: args.provider, secret: await service.unseal(args.provider, caller, 'raypherctl') }));
-    ctx.handle(VaultOps['vault.list'], async () => ({ secrets: await service.list() }));
-    ctx.handle(VaultOps['vault.delete'], async ({ caller, args }) => (await service.delete(args.provider, caller), {}));
-    ctx.handle(VaultOps['vault.rotate'], ({ caller }) => service.rotate(caller));
-    ctx.handle(VaultOps['vault.status'], () => service.status());
-    ctx.handle(VaultOps['vault.initRecovery'], async ({ caller, args }) => ({ recoveryKey: await service.initRecovery(args.replace, caller) }));
-    ctx.handle(VaultOps['vault.recover'], ({ caller, args }) => service.recover(args.recoveryKey, caller));
+    serveOwnedMethods(ctx, 'vault', {
+      'vault.seal': ({ caller, args }) => service.seal(args.provider, args.secret, caller),
+      'vault.unseal': async ({ caller, args }) => ({ provider: args.provider, secret: await service.unseal(args.provider, caller, 'raypherctl') }),
+      'vault.list': async () => ({ secrets: await service.list() }),
+      'vault.delete': async ({ caller, args }) => (await service.delete(args.provider, caller), {}),
+      'vault.rotate': ({ caller }) => service.rotate(caller),
+      'vault.status': () => service.status(),
+      'vault.initRecovery': async ({ caller, args }) => ({ recoveryKey: await service.initRecovery(args.replace, caller) }),
+      'vault.recover': ({ caller, args }) => service.recover(args.recoveryKey, caller),
+    });
 
     let sealedKeys: number | null = await store.count();
     return {

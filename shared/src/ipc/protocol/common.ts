@@ -1,5 +1,5 @@
-// Payload shapes every owner uses: worker names and states, the caller a forwarded method carries.
-import type { Access, MethodSpecs } from '../define.js';
+// Payload shapes every owner uses: worker names and states, control-method owners, the caller a forwarded method carries.
+import type { ControlMethodDef } from '../define.js';
 import { int, literal, nullable, object, type Infer, type Schema } from '../schema.js';
 
 export const WORKER_NAMES = ['vault', 'proxy', 'scanner', 'updater'] as const;
@@ -9,16 +9,24 @@ export const workerName = literal(...WORKER_NAMES);
 export const WORKER_STATES = ['starting', 'ready', 'running', 'stopping', 'stopped', 'backoff', 'failed'] as const;
 export type WorkerState = (typeof WORKER_STATES)[number];
 
+/** Who answers a control method: the supervisor itself, or the worker it is forwarded to. */
+export type ControlOwner = 'supervisor' | WorkerName;
+
+/** The timeout of a control method that does a few database reads and writes, in ms (each may wait 5 s for SQLite's lock). */
+export const QUICK_CONTROL_MS = 15_000;
+
 export const callerSchema = nullable(object({ uid: int(), pid: int() }));
 export type Caller = Infer<typeof callerSchema>;
 
-type Forwarded<S extends MethodSpecs> = {
-  [K in keyof S]: { access: Access; params: Schema<{ caller: Caller; args: Infer<S[K]['params']> }>; result: S[K]['result'] };
-};
+/** What a worker-owned method carries on the supervisor → worker hop: the operator's arguments and who sent them. */
+export interface Forwarded<P> {
+  caller: Caller;
+  args: P;
+}
 
-/** The same methods with the caller's identity attached, for the supervisor → worker hop. */
-export function forwardedSpecs<S extends MethodSpecs>(specs: S): Forwarded<S> {
-  const out: Record<string, unknown> = {};
-  for (const [name, spec] of Object.entries(specs)) out[name] = { ...spec, params: object({ caller: callerSchema, args: spec.params }) };
-  return out as Forwarded<S>;
+/** The same method on the supervisor → worker hop, with the caller attached; both ends derive it from the one definition. */
+export function forwarded<P, R, O extends WorkerName>(def: ControlMethodDef<P, R, O>): ControlMethodDef<Forwarded<P>, R, O> {
+  // The cast only restates object()'s type: for a generic P it cannot tell whether args may be undefined.
+  const params = object({ caller: callerSchema, args: def.params }) as Schema<Forwarded<P>>;
+  return Object.freeze({ ...def, params });
 }

@@ -1,10 +1,10 @@
 // raypherctl <-> supervisor (the control socket): the supervisor's own methods, then every worker's operator methods.
-import { defineMethods } from '../define.js';
+import { defineControlMethods } from '../define.js';
 import { array, empty, int, literal, nullable, num, object, optional, record, str, unknownValue, type Infer } from '../schema.js';
-import { wireErrorSchema } from './envelopes.js';
-import { WORKER_STATES, workerName } from './common.js';
-import { PROXY_CONTROL_SPECS, identityPosture, panicState } from './proxy.js';
-import { VAULT_CONTROL_SPECS } from './vault.js';
+import { IPC_TIMEOUTS, wireErrorSchema } from './envelopes.js';
+import { QUICK_CONTROL_MS, WORKER_STATES, workerName, type ControlOwner } from './common.js';
+import { ProxyControl, identityPosture, panicState } from './proxy.js';
+import { VaultControl } from './vault.js';
 
 export const helloParams = object({ protocolVersion: int({ min: 0 }), client: str({ max: 64 }), version: str({ max: 64 }) });
 export const helloResult = object({ protocolVersion: int({ min: 0 }), daemonVersion: str({ max: 64 }) });
@@ -57,15 +57,35 @@ export const logsReadResult = object({
 
 export const reloadResult = object({ applied: array(str()), requiresRestart: array(str()) });
 
-export const Control = defineMethods({
-  hello: { access: 'read', params: helloParams, result: helloResult },
-  status: { access: 'read', params: empty(), result: statusResult },
-  health: { access: 'read', params: empty(), result: record(unknownValue()) },
-  'logs.read': { access: 'admin', params: logsReadParams, result: logsReadResult },
-  'worker.restart': { access: 'admin', params: object({ worker: workerName }), result: empty() },
-  'worker.stop': { access: 'admin', params: object({ worker: workerName }), result: empty() },
-  'worker.start': { access: 'admin', params: object({ worker: workerName }), result: empty() },
-  'config.reload': { access: 'admin', params: empty(), result: reloadResult },
-  ...VAULT_CONTROL_SPECS,
-  ...PROXY_CONTROL_SPECS,
+/** The methods the supervisor answers itself. */
+export const SupervisorControl = defineControlMethods('supervisor', {
+  hello: { access: 'read', timeoutMs: IPC_TIMEOUTS.helloMs, params: helloParams, result: helloResult },
+  status: { access: 'read', timeoutMs: QUICK_CONTROL_MS, params: empty(), result: statusResult },
+  health: { access: 'read', timeoutMs: QUICK_CONTROL_MS, params: empty(), result: record(unknownValue()) },
+  'logs.read': { access: 'admin', timeoutMs: QUICK_CONTROL_MS, params: logsReadParams, result: logsReadResult },
+  /** Stop message, SIGTERM, SIGKILL: up to drain_timeout_ms + kill_timeout_ms (7 s by default), then the start. */
+  'worker.restart': { access: 'admin', timeoutMs: 30_000, params: object({ worker: workerName }), result: empty() },
+  'worker.stop': { access: 'admin', timeoutMs: 30_000, params: object({ worker: workerName }), result: empty() },
+  'worker.start': { access: 'admin', timeoutMs: QUICK_CONTROL_MS, params: object({ worker: workerName }), result: empty() },
+  'config.reload': { access: 'admin', timeoutMs: QUICK_CONTROL_MS, params: empty(), result: reloadResult },
 });
+
+/** Every worker-owned method, by name: the supervisor forwards each to its owner. A new worker adds its table here. */
+export const WorkerControl = Object.freeze({ ...VaultControl, ...ProxyControl });
+
+/** Every method of the control socket, by name; a name is declared once, in its owner's protocol file. */
+export const Control = Object.freeze({ ...SupervisorControl, ...WorkerControl });
+export type ControlMethods = typeof Control;
+export type ControlMethodName = keyof ControlMethods;
+
+/** The control methods one owner answers, by name. */
+export type MethodsOwnedBy<O extends ControlOwner> = {
+  [K in ControlMethodName as ControlMethods[K]['owner'] extends O ? K : never]: ControlMethods[K];
+};
+
+export function methodsOwnedBy<O extends ControlOwner>(owner: O): MethodsOwnedBy<O> {
+  return Object.freeze(Object.fromEntries(Object.entries(Control).filter(([, def]) => def.owner === owner))) as MethodsOwnedBy<O>;
+}
+
+/** How much longer raypherctl waits than a method's own timeout, in ms, so the supervisor's timeout error arrives first. */
+export const CONTROL_HOP_MARGIN_MS = 2_000;

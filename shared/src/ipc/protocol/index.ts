@@ -6,4 +6,4 @@ export * from './control.js';
 export * from './vault.js';
 export * from './proxy.js';
 export * from './worker.js';
-export { defineEvents, defineMethods, type Access, type EventDef, type MethodDef } from '../define.js';
+export { defineControlMethods, defineEvents, defineMethods, type Access, type ControlMethodDef, type EventDef, type MethodDef } from '../define.js';

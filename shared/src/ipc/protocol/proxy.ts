@@ -1,7 +1,7 @@
 // The proxy's operator surface: the allow list, identity posture and the panic switch (forwarded by the supervisor).
-import { defineMethods, type MethodSpecs } from '../define.js';
+import { defineControlMethods } from '../define.js';
 import { array, bool, empty, int, literal, nullable, object, str, type Infer } from '../schema.js';
-import { forwardedSpecs } from './common.js';
+import { QUICK_CONTROL_MS } from './common.js';
 
 /** How an entry's argv is read: binary (no script check), interpreters with a parsed grammar, generic (no options). */
 export const INTERPRETER_FAMILIES = ['binary', 'node', 'python', 'perl', 'ruby', 'php', 'shell', 'generic'] as const;
@@ -49,9 +49,12 @@ export const identityPosture = object({
 });
 export type IdentityPosture = Infer<typeof identityPosture>;
 
-export const PROXY_CONTROL_SPECS = {
+/** The proxy's operator methods; the supervisor forwards each to the proxy worker with the caller attached. */
+export const ProxyControl = defineControlMethods('proxy', {
+  /** Hashes the program, its script and every file of its pinned trees. */
   'allow.add': {
     access: 'admin',
+    timeoutMs: 60_000,
     params: object({
       exePath: str({ max: 4096 }),
       script: nullable(str({ max: 4096 })),
@@ -72,15 +75,12 @@ export const PROXY_CONTROL_SPECS = {
     result: allowEntry,
   },
   /** Re-hash an entry's script and pinned trees after a deliberate change (clears code_changed). */
-  'allow.refresh': { access: 'admin', params: object({ id: int({ min: 1 }) }), result: allowEntry },
-  'allow.list': { access: 'read', params: empty(), result: object({ entries: array(allowEntry) }) },
-  'allow.remove': { access: 'admin', params: object({ id: int({ min: 1 }) }), result: allowEntry },
-  'identity.posture': { access: 'read', params: empty(), result: identityPosture },
+  'allow.refresh': { access: 'admin', timeoutMs: 60_000, params: object({ id: int({ min: 1 }) }), result: allowEntry },
+  'allow.list': { access: 'read', timeoutMs: QUICK_CONTROL_MS, params: empty(), result: object({ entries: array(allowEntry) }) },
+  'allow.remove': { access: 'admin', timeoutMs: QUICK_CONTROL_MS, params: object({ id: int({ min: 1 }) }), result: allowEntry },
+  'identity.posture': { access: 'read', timeoutMs: QUICK_CONTROL_MS, params: empty(), result: identityPosture },
   // As of 2026-11 the proxy owns the panic switch (it is what panic locks); the scanner issue adds the terminator.
-  'panic.engage': { access: 'admin', params: object({ reason: nullable(str({ max: 512 })) }), result: panicState },
-  'panic.release': { access: 'admin', params: empty(), result: panicState },
-  'panic.status': { access: 'read', params: empty(), result: panicState },
-} as const satisfies MethodSpecs;
-
-/** The allow-list methods as the supervisor forwards them to the proxy worker. */
-export const ProxyOps = defineMethods(forwardedSpecs(PROXY_CONTROL_SPECS));
+  'panic.engage': { access: 'admin', timeoutMs: QUICK_CONTROL_MS, params: object({ reason: nullable(str({ max: 512 })) }), result: panicState },
+  'panic.release': { access: 'admin', timeoutMs: QUICK_CONTROL_MS, params: empty(), result: panicState },
+  'panic.status': { access: 'read', timeoutMs: QUICK_CONTROL_MS, params: empty(), result: panicState },
+});

@@ -1,9 +1,9 @@
 // The vault's IPC surface: operator methods (forwarded by the supervisor) and the proxy's direct vault socket.
 import { PROVIDER_PATTERN } from '../../vocab/index.js';
-import { defineEvents, defineMethods, type MethodSpecs } from '../define.js';
+import { defineControlMethods, defineEvents, defineMethods } from '../define.js';
 import { array, bool, empty, int, literal, nullable, object, str, type Infer } from '../schema.js';
 import { wireErrorSchema } from './envelopes.js';
-import { forwardedSpecs } from './common.js';
+import { QUICK_CONTROL_MS } from './common.js';
 
 export const providerName = str({ max: 64, pattern: PROVIDER_PATTERN });
 /** A provider key: at most 16 KiB, and not blank. */
@@ -29,19 +29,19 @@ export const vaultStatus = object({
 });
 export type VaultStatus = Infer<typeof vaultStatus>;
 
-export const VAULT_CONTROL_SPECS = {
-  'vault.seal': { access: 'admin', params: object({ provider: providerName, secret: secretValue }), result: object({ provider: str(), fingerprint: str(), created: bool() }) },
-  'vault.unseal': { access: 'admin', params: object({ provider: providerName, confirm: literal('yes') }), result: object({ provider: str(), secret: str() }) },
-  'vault.list': { access: 'read', params: empty(), result: object({ secrets: array(secretInfo) }) },
-  'vault.delete': { access: 'admin', params: object({ provider: providerName }), result: empty() },
-  'vault.rotate': { access: 'admin', params: empty(), result: object({ keyVersion: int(), reencrypted: int() }) },
-  'vault.status': { access: 'read', params: empty(), result: vaultStatus },
-  'vault.initRecovery': { access: 'admin', params: object({ replace: bool() }), result: object({ recoveryKey: str() }) },
-  'vault.recover': { access: 'admin', params: object({ recoveryKey: str({ max: 256 }) }), result: object({ protector: literal(...VAULT_PROTECTORS), keyVersion: int() }) },
-} as const satisfies MethodSpecs;
-
-/** The vault's operator methods as the supervisor forwards them to the vault worker, with the caller. */
-export const VaultOps = defineMethods(forwardedSpecs(VAULT_CONTROL_SPECS));
+/** The vault's operator methods; the supervisor forwards each to the vault worker with the caller attached. */
+export const VaultControl = defineControlMethods('vault', {
+  'vault.seal': { access: 'admin', timeoutMs: QUICK_CONTROL_MS, params: object({ provider: providerName, secret: secretValue }), result: object({ provider: str(), fingerprint: str(), created: bool() }) },
+  'vault.unseal': { access: 'admin', timeoutMs: QUICK_CONTROL_MS, params: object({ provider: providerName, confirm: literal('yes') }), result: object({ provider: str(), secret: str() }) },
+  'vault.list': { access: 'read', timeoutMs: QUICK_CONTROL_MS, params: empty(), result: object({ secrets: array(secretInfo) }) },
+  'vault.delete': { access: 'admin', timeoutMs: QUICK_CONTROL_MS, params: object({ provider: providerName }), result: empty() },
+  /** Re-encrypts every key in one transaction and wraps the new data key (the TPM can take seconds). */
+  'vault.rotate': { access: 'admin', timeoutMs: 120_000, params: empty(), result: object({ keyVersion: int(), reencrypted: int() }) },
+  'vault.status': { access: 'read', timeoutMs: QUICK_CONTROL_MS, params: empty(), result: vaultStatus },
+  'vault.initRecovery': { access: 'admin', timeoutMs: QUICK_CONTROL_MS, params: object({ replace: bool() }), result: object({ recoveryKey: str() }) },
+  /** Unwraps with the recovery key and re-wraps with the configured protector (the TPM can take seconds). */
+  'vault.recover': { access: 'admin', timeoutMs: 60_000, params: object({ recoveryKey: str({ max: 256 }) }), result: object({ protector: literal(...VAULT_PROTECTORS), keyVersion: int() }) },
+});
 
 /** The proxy ↔ vault socket: hello with the per-boot token, then unseal. */
 export const VaultSocket = defineMethods({
