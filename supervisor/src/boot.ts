@@ -32,7 +32,8 @@ export async function startSupervisor(opts: SupervisorOptions): Promise<Supervis
   const startedAt = Date.now();
   const readConfig = () => loadConfigFile(opts.configFile, { required: opts.configRequired });
   const config = readConfig();
-  const paths = withLogDir(opts.paths, config.logging.log_dir);
+  // The config file in force (--config may name another than the home's default): the updater resolves trusted_root beside it.
+  const paths = Object.freeze({ ...withLogDir(opts.paths, config.logging.log_dir), configFile: opts.configFile });
   const uid = process.getuid?.() ?? 0;
   const operatorGid = resolveGroup(config.service.operator_group, 'service.operator_group');
   const socketGid = resolveGroup(config.service.socket_group, 'service.socket_group');

@@ -30,6 +30,11 @@ export const EVENT_NAMES = [
   'scanner.agent_detected',
   'scanner.key_exposure',
   'terminator.killed',
+  'terminator.suspended',
+  'terminator.resumed',
+  'scanner.finding_opened',
+  'scanner.finding_resolved',
+  'scanner.finding_acknowledged',
   'panic.engaged',
   'panic.released',
   'update.checked',
@@ -37,6 +42,13 @@ export const EVENT_NAMES = [
   'update.activated',
   'update.rolled_back',
   'update.rejected',
+  'update.failed',
+  'update.paused',
+  'update.resumed',
+  'update.swap_started',
+  'update.committed',
+  'update.trial_failed',
+  'update.slots_recovered',
 ] as const;
 
 export type EventName = (typeof EVENT_NAMES)[number];

@@ -2,12 +2,12 @@
 import { validateSection, type Config, type SectionName } from '../../config/index.js';
 import type { RaypherPaths } from '../../paths/index.js';
 import { defineEvents, defineMethods, type EventDef, type MethodDef } from '../define.js';
-import { empty, int, isPlainObject, literal, object, record, str, unknownValue, SchemaError, type Infer, type Schema } from '../schema.js';
+import { bool, empty, int, isPlainObject, literal, object, record, str, unknownValue, SchemaError, type Infer, type Schema } from '../schema.js';
 import { wireErrorSchema } from './envelopes.js';
 import { workerName, type WorkerName } from './common.js';
 
 /** Paths a worker can be handed: files and directories it opens itself. */
-type WorkerPathName = 'logDir' | 'dataDir' | 'runDir' | 'db' | 'vaultDb' | 'hostKey' | 'tpmDir' | 'vaultSocket';
+type WorkerPathName = 'logDir' | 'dataDir' | 'runDir' | 'db' | 'vaultDb' | 'hostKey' | 'tpmDir' | 'vaultSocket' | 'configFile';
 
 interface Grant {
   /** Config sections the worker reads, besides [logging] (every worker's runtime reads it). */
@@ -25,7 +25,7 @@ export const WORKER_GRANTS = {
   vault: { sections: ['vault', 'audit'], paths: ['dataDir', 'db', 'vaultDb', 'hostKey', 'tpmDir', 'vaultSocket'], vaultToken: true, listeners: false },
   proxy: { sections: ['proxy'], paths: ['runDir', 'db', 'vaultSocket'], vaultToken: true, listeners: true },
   scanner: { sections: ['watchtower'], paths: [], vaultToken: false, listeners: false },
-  updater: { sections: ['updater'], paths: ['dataDir', 'runDir', 'db'], vaultToken: false, listeners: false },
+  updater: { sections: ['updater'], paths: ['dataDir', 'runDir', 'db', 'configFile'], vaultToken: false, listeners: false },
 } as const satisfies { readonly [W in WorkerName]: Grant };
 
 type GrantOf<W extends WorkerName> = (typeof WORKER_GRANTS)[W];
@@ -163,4 +163,6 @@ export const WorkerEvents = defineEvents({
   fatal: wireErrorSchema,
   /** Supervisor → a worker granted listeners: a bound listening socket travels with this event as the OS handle; for 'unix' the address is its path. */
   listener: listenerInfo,
+  /** Updater → supervisor: a verified bundle is staged (blue/green activation takes it from here when auto_apply). */
+  bundleStaged: object({ version: str({ max: 64 }), release_counter: int({ min: 1 }), dir: str({ max: 4096 }), auto_apply: bool() }),
 });
