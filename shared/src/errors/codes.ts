@@ -44,6 +44,7 @@ export const ERROR_CODES = {
   ERR_VAULT_RECOVERY: 'The recovery key is wrong, malformed, or no recovery key was set up.',
   ERR_VAULT_PROTECTOR: 'The configured key protector cannot be used on this machine.',
   ERR_VAULT_UNREACHABLE: 'The vault worker’s socket could not be reached (the vault is starting, restarting or stopped).',
+  ERR_VAULT_LISTEN: 'The vault socket could not be created or bound (path in use, run directory missing or not writable).',
   ERR_PROXY_BIND: 'The proxy’s listening address could not be bound (port in use, no permission).',
   ERR_PROXY_IDENTITY_UNSUPPORTED: 'The proxy cannot identify callers on this platform yet.',
   ERR_PROXY_IDENTITY_FAILED: 'Caller identification failed or did not answer in time; the request is refused (fail closed).',

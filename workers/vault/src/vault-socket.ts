@@ -58,7 +58,7 @@ export async function startVaultSocket(path: string, token: string, service: Vau
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err) => {
       guard.stop();
-      reject(new RaypherError('ERR_HOME_INSECURE', `cannot listen on vault socket ${path}: ${err.message}`));
+      reject(new RaypherError('ERR_VAULT_LISTEN', `cannot listen on the vault socket ${path}: ${err.message}; check that the run directory exists and belongs to the service user, and that no other supervisor runs on this home`));
     });
     server.listen(path, () => resolve());
   });

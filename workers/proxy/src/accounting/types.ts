@@ -14,7 +14,6 @@ export interface TokenCounts {
 }
 
 export const TOKEN_KINDS = ['input', 'output', 'cache_read', 'cache_write', 'reasoning'] as const satisfies ReadonlyArray<keyof TokenCounts>;
-export type TokenKind = (typeof TOKEN_KINDS)[number];
 
 /**
  * reported: the provider's final usage was read; injected: it was read from the usage chunk Raypher asked for (and
