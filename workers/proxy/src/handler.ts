@@ -10,6 +10,7 @@ import type { AllowEntry, AllowList } from './allow-list.js';
 import type { AuditBatcher } from './audit-batch.js';
 import type { CallerSummary, DenyReason, Verdict } from './identity/decide.js';
 import { connectionMadeBy, connectionOf } from './identity/index.js';
+import { IdentityMethods } from './identity/protocol.js';
 import type { IdentityThread } from './identity/thread.js';
 import type { ConnectionCap } from './connection-cap.js';
 import { encodingProblem, KeyEchoGuard } from './key-echo.js';
@@ -70,7 +71,7 @@ export function createHandler(d: HandlerDeps): ProxyHandler {
 
   // async, so a failure to read the socket's peer (connectionOf) becomes a rejection like any other.
   const identifyOnThread = async (socket: Socket): Promise<Verdict> =>
-    d.identity.call({ op: 'identify', connection: connectionOf(socket), connectedNs: connectionMadeBy(socket, accepted.get(socket) ?? process.hrtime.bigint()) });
+    d.identity.call(IdentityMethods.identify, { connection: connectionOf(socket), connectedNs: connectionMadeBy(socket, accepted.get(socket) ?? process.hrtime.bigint()) });
 
   const identify = (socket: Socket): Promise<Verdict | Error> | Verdict | Error => {
     const known = verdicts.get(socket);

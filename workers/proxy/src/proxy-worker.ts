@@ -10,6 +10,7 @@ import { allowOps } from './allow-ops.js';
 import { AuditBatcher } from './audit-batch.js';
 import { ConnectionCap } from './connection-cap.js';
 import { createHandler } from './handler.js';
+import { IdentityMethods } from './identity/protocol.js';
 import { IdentityThread } from './identity/thread.js';
 import { PanicSwitch } from './panic.js';
 import { providersFrom } from './providers.js';
@@ -41,8 +42,8 @@ export const proxyWorker: WorkerModule = {
     identity.start();
     let posture: IdentityPosture | null = null;
     const pushRules = async () => {
-      await identity.call({ op: 'entries', entries: allowList.rules(), manifests: allowList.manifestEntries() });
-      posture = await identity.call({ op: 'posture' });
+      await identity.call(IdentityMethods.entries, { entries: allowList.rules(), manifests: allowList.manifestEntries() });
+      posture = await identity.call(IdentityMethods.posture, {});
     };
     await pushRules();
     const ledger = new AuditLedger(db, 'proxy');
@@ -83,7 +84,7 @@ export const proxyWorker: WorkerModule = {
       }
     };
     allowOps(ctx, { allowList, identity, ledger, by, pushRules });
-    ctx.handle(ProxyOps['identity.posture'], async () => (posture = await identity.call({ op: 'posture' })));
+    ctx.handle(ProxyOps['identity.posture'], async () => (posture = await identity.call(IdentityMethods.posture, {})));
 
     ctx.handle(ProxyOps['panic.engage'], ({ caller, args }) => panic.engage(args.reason, by(caller)));
     ctx.handle(ProxyOps['panic.release'], ({ caller }) => panic.release(by(caller)));
@@ -91,7 +92,7 @@ export const proxyWorker: WorkerModule = {
 
     // /health is answered synchronously: the last posture, refreshed in the background on each ask.
     const healthPosture = () => {
-      void identity.call({ op: 'posture' }).then((p) => (posture = p), () => undefined);
+      void identity.call(IdentityMethods.posture, {}).then((p) => (posture = p), () => undefined);
       return posture;
     };
 
