@@ -8,6 +8,7 @@ import type { WorkerModule } from '@raypher/shared/worker';
 import { AllowList } from './allow-list.js';
 import { allowOps } from './allow-ops.js';
 import { AuditBatcher } from './audit-batch.js';
+import { CallerVerdicts } from './caller-verdicts.js';
 import { ConnectionCap } from './connection-cap.js';
 import { createHandler } from './handler.js';
 import { IdentityMethods } from './identity/protocol.js';
@@ -60,7 +61,9 @@ export const proxyWorker: WorkerModule = {
     // Pool settings are restart-only keys, so the pools are built once with them.
     const upstreams = new Upstreams(config.pool_idle_timeout_secs * 1000);
     const connections = new ConnectionCap();
-    const handler = createHandler({ config: () => config, providers: () => providers, identity, allowList, onCodeChanged: (id) => void markCodeChanged(id), panic, limiter: new RateLimiter(), vault, upstreams, audit, logger: ctx.logger, stats, metrics: proxyMetrics(ctx.metrics), connections });
+    const metrics = proxyMetrics(ctx.metrics);
+    const verdicts = new CallerVerdicts(identity, () => config.identity_max_age_ms, metrics);
+    const handler = createHandler({ config: () => config, providers: () => providers, verdicts, allowList, onCodeChanged: (id) => void markCodeChanged(id), panic, limiter: new RateLimiter(), vault, upstreams, audit, logger: ctx.logger, stats, metrics, connections });
 
     const servers: Server[] = [];
     // Timeouts are restart-only keys; node refuses a headers timeout longer than the request timeout.
