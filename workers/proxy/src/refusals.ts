@@ -8,6 +8,7 @@ import { ALLOW_HEADER } from './request-limits.js';
 export type Refusal =
   | { kind: 'denied'; reason: DenyReason; detail: string | null; entryId: number | null; path: string; pid: number | null; exe: string | null }
   | { kind: 'identity_failed'; detail: string; path: string }
+  | { kind: 'identity_unsupported'; detail: string; path: string }
   | { kind: 'panic' }
   | { kind: 'method_not_allowed'; method: string }
   | { kind: 'too_many_headers'; count: number; max: number }
@@ -71,6 +72,14 @@ const overLimit = (reason: string) => ({
 const deniedRow = (r: { reason: DenyReason; detail: string | null; entryId: number | null; path: string }, f: RequestFacts): [EventName, Record<string, unknown>] =>
   ['proxy.denied', { request_id: f.requestId, reason: r.reason, detail: r.detail, entry_id: r.entryId, method: f.method, path: r.path, ...f.who, script: f.script }];
 
+/** Identification gave no verdict: audited as the no_process denial it was before it had its own answer. */
+const unidentified = {
+  status: 503,
+  metric: () => 'no_process',
+  blocked: true as const,
+  audit: (r: { detail: string; path: string }, f: RequestFacts): Array<[EventName, Record<string, unknown>]> => [deniedRow({ reason: 'no_process', detail: r.detail, entryId: null, path: r.path }, f)],
+};
+
 export const REFUSALS: Table = {
   denied: {
     status: 403,
@@ -86,15 +95,8 @@ export const REFUSALS: Table = {
       return rows;
     },
   },
-  // Audited as the denial it was before identification had its own answer: reason no_process, with the cause.
-  identity_failed: {
-    status: 503,
-    code: 'ERR_PROXY_IDENTITY_FAILED',
-    message: (r) => `${DENY_MESSAGES.no_process} (${r.detail}); the request is refused, retry it`,
-    metric: () => 'no_process',
-    blocked: true,
-    audit: (r, f) => [deniedRow({ reason: 'no_process', detail: r.detail, entryId: null, path: r.path }, f)],
-  },
+  identity_failed: { code: 'ERR_PROXY_IDENTITY_FAILED', message: (r) => `${DENY_MESSAGES.no_process} (${r.detail}); refused (fail closed): retry the request, and if it persists see the proxy's log`, ...unidentified },
+  identity_unsupported: { code: 'ERR_PROXY_IDENTITY_UNSUPPORTED', message: (r) => r.detail, ...unidentified },
   panic: {
     status: 503,
     code: 'ERR_PROXY_PANIC',

@@ -1,5 +1,4 @@
 // Answers a refusal the way the table in refusals.ts says: counted, audited, then written (or the connection dropped).
-import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Config } from '@raypher/shared/config';
 import type { AuditBatcher } from './audit-batch.js';
@@ -22,7 +21,7 @@ export function refuse(d: RefuseDeps, x: Exchange, r: Refusal): void {
   const row = record(d, r, x.facts);
   if (r.kind === 'denied') {
     if (r.reason === 'code_changed' && r.entryId !== null) d.onCodeChanged(r.entryId);
-    if (d.config().on_deny === 'drop') return void (x.req.socket as Socket).destroy();
+    if (d.config().on_deny === 'drop') return void x.req.socket.destroy();
   }
   const headers = row.headers?.(r) ?? {};
   if (row.close) headers.connection = 'close';

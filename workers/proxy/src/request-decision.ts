@@ -35,7 +35,10 @@ export function decideRequest(d: DecisionDeps, req: IncomingMessage, verdict: Ve
   const r = routeOrError(d.providers(), req.url ?? '/');
   if (d.panic.engaged) return refused({ kind: 'panic' });
   const path = r instanceof Error || r === null ? pathOnly(req.url) : r.auditPath;
-  if (verdict instanceof Error) return refused({ kind: 'identity_failed', detail: verdict.message, path });
+  if (verdict instanceof Error) {
+    const unsupported = isRaypherError(verdict) && verdict.code === 'ERR_PROXY_IDENTITY_UNSUPPORTED';
+    return refused({ kind: unsupported ? 'identity_unsupported' : 'identity_failed', detail: verdict.message, path });
+  }
   const entry = verdict.allowed ? d.allowList.get(verdict.entryId) : null;
   if (!verdict.allowed || !entry) {
     const v = verdict.allowed ? { reason: 'not_listed' as const, detail: 'the entry was removed', entryId: null } : verdict;

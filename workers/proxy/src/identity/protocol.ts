@@ -75,14 +75,15 @@ export const IdentityMethods = defineMethods({
 export type IdentityMethod = (typeof IdentityMethods)[keyof typeof IdentityMethods];
 
 /**
- * How long each method may take before the proxy gives up on the thread, in ms. A new connection's scan takes ~5 ms;
- * hashing a large executable or pinning a tree of up to 50,000 files takes seconds. A late answer is refused
- * (ERR_PROXY_IDENTITY_FAILED): the request fails closed.
+ * How long each method may take before the proxy gives up on the thread, in ms; a late answer is refused with
+ * ERR_PROXY_IDENTITY_FAILED (fail closed). They bound a hung thread, not a slow one: a new connection's scan takes
+ * ~5 ms, but twenty agents connecting at once on two overloaded cores queued for more than 5 s in tests (2026-11),
+ * hashing a large executable takes seconds, and pinning a tree of up to 50,000 files longer.
  */
 export const IDENTITY_TIMEOUTS_MS: Readonly<Record<keyof typeof IdentityMethods, number>> = {
-  identify: 5_000,
+  identify: 30_000,
   entries: 30_000,
   hash: 60_000,
   manifest: 300_000,
-  posture: 5_000,
+  posture: 30_000,
 };

@@ -64,6 +64,8 @@ export class IdentityThread {
     worker.on('error', gone);
     worker.on('exit', gone);
     this.current = { worker, peer };
+    // Queued ahead of any identify, so the fresh thread decides with the current rules. If it fails, the thread has
+    // no entries and denies everyone (fail closed) until the next push.
     if (this.lastEntries) peer.call(IdentityMethods.entries, this.lastEntries, { timeoutMs: this.options.timeoutsMs.entries }).catch(() => undefined);
     return peer;
   }
@@ -73,5 +75,5 @@ export class IdentityThread {
 function linkFailure(method: string, err: unknown): unknown {
   const code = (err as { code?: unknown }).code;
   if (typeof code !== 'string' || !code.startsWith('ERR_IPC_')) return err;
-  return new RaypherError('ERR_PROXY_IDENTITY_FAILED', `the identification thread did not answer ${method} (${(err as Error).message}); refused`, { cause: err });
+  return new RaypherError('ERR_PROXY_IDENTITY_FAILED', `the identification thread did not answer ${method}: ${(err as Error).message}`, { cause: err });
 }
