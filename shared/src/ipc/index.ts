@@ -7,6 +7,7 @@ export { encodeFrame, FrameDecoder } from './framing.js';
 export { SocketTransport } from './transports/socket.js';
 export { ChannelTransport, type ChannelEndpoint } from './transports/child.js';
 export { createMemoryPair } from './transports/memory.js';
+export { PortTransport } from './transports/port.js';
 export { connectControl, type ControlClient } from './client.js';
 export { serveOwnedMethods, type HandlerHost, type OwnedHandlers } from './owned-methods.js';
 export { ConnectionGuard, type ConnectingPeer, type ConnectionGuardOptions } from './connection-guard.js';

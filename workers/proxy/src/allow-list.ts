@@ -85,8 +85,8 @@ export class AllowList {
     return this.entries.map(ruleOf);
   }
 
-  manifestEntries(): Array<[number, TreeFile[]]> {
-    return [...this.manifests];
+  manifestEntries(): Array<{ entryId: number; files: TreeFile[] }> {
+    return [...this.manifests].map(([entryId, files]) => ({ entryId, files }));
   }
 
   treeFileCount(id: number): number {

@@ -7,6 +7,7 @@ import type { AllowEntryInfo, OwnedHandlers } from '@raypher/shared/ipc';
 import { ruleOf, type AllowEntry, type AllowList } from './allow-list.js';
 import { familyOf } from './identity/grammar/index.js';
 import { codePaths, writableByOthers } from './identity/posture.js';
+import { IdentityMethods } from './identity/protocol.js';
 import type { IdentityThread } from './identity/thread.js';
 
 interface AllowDeps {
@@ -33,13 +34,13 @@ export function allowHandlers(d: AllowDeps): AllowHandlers {
     if (family !== 'binary' && !script && !args.anyScript && !args.inlineCode && trees.length === 0) {
       invalid(`${exePath} is an interpreter (${family}): say which code it may run with --script FILE, --tree DIR, --any-script or --inline`);
     }
-    const posture = await d.identity.call({ op: 'posture' });
+    const posture = await d.identity.call(IdentityMethods.posture, {});
     if (posture.exec_ledger !== 'active' && !args.procFallback) {
       invalid(`the exec ledger is not running here (${posture.exec_ledger_reason ?? posture.exec_ledger}), so callers can only be identified from /proc, which a process can rewrite: add --proc-fallback to accept that (docs/security.md), or run Raypher as root on the host`);
     }
     const uid = args.anyUid ? null : (args.uid ?? caller?.uid ?? invalid('the operator uid is unknown; pass --uid N, or --uid any for every user'));
-    const [exeHash, scriptHash] = await d.identity.call({ op: 'hash', paths: script ? [exePath, script] : [exePath] });
-    const manifest = trees.length > 0 ? await d.identity.call({ op: 'manifest', roots: trees }) : [];
+    const [exeHash, scriptHash] = await d.identity.call(IdentityMethods.hash, { paths: script ? [exePath, script] : [exePath] });
+    const manifest = trees.length > 0 ? await d.identity.call(IdentityMethods.manifest, { roots: trees }) : [];
     const entry = await d.allowList.add(
       {
         exe_path: exePath,
@@ -79,8 +80,8 @@ export function allowHandlers(d: AllowDeps): AllowHandlers {
   const refresh: AllowHandlers['allow.refresh'] = async ({ caller, args }) => {
     const entry = d.allowList.get(args.id) ?? invalid(`no allow-list entry with id ${args.id}; 'raypherctl allow list' shows them`);
     const rule = ruleOf(entry);
-    const [scriptHash] = rule.scriptPath ? await d.identity.call({ op: 'hash', paths: [existing(rule.scriptPath, 'the script')] }) : [null];
-    const manifest = rule.trees.length > 0 ? await d.identity.call({ op: 'manifest', roots: [...rule.trees] }) : [];
+    const [scriptHash] = rule.scriptPath ? await d.identity.call(IdentityMethods.hash, { paths: [existing(rule.scriptPath, 'the script')] }) : [null];
+    const manifest = rule.trees.length > 0 ? await d.identity.call(IdentityMethods.manifest, { roots: [...rule.trees] }) : [];
     const refreshed = await d.allowList.refresh(entry.id, scriptHash ?? null, manifest);
     await d.pushRules();
     await d.ledger.append('allow.refreshed', { id: entry.id, script_hash: scriptHash ?? null, tree_files: manifest.length, was_code_changed: entry.code_changed === 1, caller });

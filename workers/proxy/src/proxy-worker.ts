@@ -7,8 +7,10 @@ import type { WorkerModule } from '@raypher/shared/worker';
 import { AllowList } from './allow-list.js';
 import { allowHandlers } from './allow-ops.js';
 import { AuditBatcher } from './audit-batch.js';
+import { CallerVerdicts } from './caller-verdicts.js';
 import { ConnectionCap } from './connection-cap.js';
 import { createHandler } from './handler.js';
+import { IdentityMethods } from './identity/protocol.js';
 import { IdentityThread } from './identity/thread.js';
 import { PanicSwitch } from './panic.js';
 import { providersFrom } from './providers.js';
@@ -37,8 +39,8 @@ export const proxyWorker: WorkerModule<'proxy'> = {
     identity.start();
     let posture: IdentityPosture | null = null;
     const pushRules = async () => {
-      await identity.call({ op: 'entries', entries: allowList.rules(), manifests: allowList.manifestEntries() });
-      posture = await identity.call({ op: 'posture' });
+      await identity.call(IdentityMethods.entries, { entries: allowList.rules(), manifests: allowList.manifestEntries() });
+      posture = await identity.call(IdentityMethods.posture, {});
     };
     await pushRules();
     const ledger = new AuditLedger(db, 'proxy');
@@ -55,7 +57,9 @@ export const proxyWorker: WorkerModule<'proxy'> = {
     // Pool settings are restart-only keys, so the pools are built once with them.
     const upstreams = new Upstreams(config.pool_idle_timeout_secs * 1000);
     const connections = new ConnectionCap();
-    const handler = createHandler({ config: () => config, providers: () => providers, identity, allowList, onCodeChanged: (id) => void markCodeChanged(id), panic, limiter: new RateLimiter(), vault, upstreams, audit, logger: ctx.logger, stats, metrics: proxyMetrics(ctx.metrics), connections });
+    const metrics = proxyMetrics(ctx.metrics);
+    const verdicts = new CallerVerdicts(identity, () => config.identity_max_age_ms, metrics);
+    const handler = createHandler({ config: () => config, providers: () => providers, verdicts, allowList, onCodeChanged: (id) => void markCodeChanged(id), panic, limiter: new RateLimiter(), vault, upstreams, audit, logger: ctx.logger, stats, metrics, connections });
 
     const servers: Server[] = [];
     // Timeouts are restart-only keys; node refuses a headers timeout longer than the request timeout.
@@ -80,7 +84,7 @@ export const proxyWorker: WorkerModule<'proxy'> = {
     };
     serveOwnedMethods(ctx, 'proxy', {
       ...allowHandlers({ allowList, identity, ledger, by, pushRules }),
-      'identity.posture': async () => (posture = await identity.call({ op: 'posture' })),
+      'identity.posture': async () => (posture = await identity.call(IdentityMethods.posture, {})),
       'panic.engage': ({ caller, args }) => panic.engage(args.reason, by(caller)),
       'panic.release': ({ caller }) => panic.release(by(caller)),
       'panic.status': () => panic.status(),
@@ -88,7 +92,7 @@ export const proxyWorker: WorkerModule<'proxy'> = {
 
     // /health is answered synchronously: the last posture, refreshed in the background on each ask.
     const healthPosture = () => {
-      void identity.call({ op: 'posture' }).then((p) => (posture = p), () => undefined);
+      void identity.call(IdentityMethods.posture, {}).then((p) => (posture = p), () => undefined);
       return posture;
     };
 

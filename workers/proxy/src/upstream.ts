@@ -1,19 +1,21 @@
 // The upstream side of the hot path: one undici keep-alive pool per origin, bodies streamed both ways.
 // undici was picked on numbers: 1.21x node:http's c=16 throughput and 0.04 ms less at c=1 (docs/benchmarks.md).
-import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { Pool, type Dispatcher } from 'undici';
 
-export interface Exchange {
-  /** Status and headers arrived; write them to the client (after filtering), or return an error to refuse the response. */
+/** The upstream's flow control (undici's controller): paused while the client's socket buffer is full. */
+export interface Flow {
+  pause(): void;
+  resume(): void;
+}
+
+/** What the upstream hands up; response-writer.ts writes it to the client. */
+export interface UpstreamEvents {
+  /** Status and headers arrived; return an error to refuse the response (nothing was written yet). */
   onHeaders(status: number, headers: Record<string, string | string[] | undefined>): Error | null;
-  /** Each upstream body chunk becomes what may go to the client now (the key scrubber; it may hold a few bytes back). */
-  filter(chunk: Buffer): Buffer;
-  /** What the filter still held, at the end of the body. */
-  flush(): Buffer;
-  /** Each piece handed to the client (for byte counts and the usage tail). */
-  onChunk(chunk: Buffer): void;
-  /** The body is complete; called before the client's response is ended. */
+  /** A body chunk, with the flow control to pause the upstream while the client is slow. */
+  onData(chunk: Buffer, flow: Flow): void;
+  /** The body is complete. Trailers are never handed up (a hostile upstream could put the key there). */
   onEnd(): void;
   /** Failed before or during the response; `timeout` means no headers within the limit. */
   onError(err: Error & { code?: string }, timeout: boolean): void;
@@ -37,7 +39,7 @@ export class Upstreams {
 
   constructor(private readonly idleMs: number) {}
 
-  send(r: UpstreamRequest, res: ServerResponse, x: Exchange): Abort {
+  send(r: UpstreamRequest, x: UpstreamEvents): Abort {
     let controller: Dispatcher.DispatchController | null = null;
     let abortedEarly: Error | null = null;
     let done = false;
@@ -56,21 +58,11 @@ export class Upstreams {
           if (refused) c.abort(refused);
         },
         onResponseData(c, chunk) {
-          const out = x.filter(chunk);
-          if (out.length === 0) return;
-          if (!res.write(out)) {
-            c.pause();
-            res.once('drain', () => c.resume());
-          }
-          x.onChunk(out);
+          x.onData(chunk, c);
         },
-        // Trailers are not forwarded (a hostile upstream could put the key there): the client gets none.
         onResponseEnd() {
           done = true;
-          const rest = x.flush();
-          if (rest.length) x.onChunk(rest);
-          x.onEnd(); // before the last byte leaves: a response the client has in full is already on record as complete
-          res.end(rest.length ? rest : undefined);
+          x.onEnd();
         },
         onResponseError(_c, err: Error & { code?: string }) {
           if (done) return;

@@ -1,6 +1,7 @@
 // Entry of the identification thread: the exec ledger, the /proc scan, hashing and the allow decision run here,
 // off the proxy's event loop.
-import { parentPort, workerData } from 'node:worker_threads';
+import { workerData, type MessagePort } from 'node:worker_threads';
+import { Peer, PortTransport } from '@raypher/shared/ipc';
 import { buildManifest, firstChange, type TreeFile } from './code-tree.js';
 import { decide, type EntryRule, type Verdict } from './decide.js';
 import { ExecLedger } from './exec-ledger.js';
@@ -8,7 +9,7 @@ import { FileHasher } from './file-hash.js';
 import { createCallerSource, type Connection } from './index.js';
 import { posture } from './posture.js';
 import { hostFacts, ownView } from './host-facts.js';
-import type { ThreadRequest } from './thread.js';
+import { IdentityMethods } from './protocol.js';
 
 /**
  * A caller with no exec record may be one whose exec event is still on its way (queued in the socket, or read by the
@@ -19,7 +20,8 @@ const RECORD_TRIES = 3;
 /** A pinned tree is re-checked at most this often (it is a stat per file). */
 const TREE_RECHECK_NS = 1_000_000_000n;
 
-const ledger = new ExecLedger((workerData as { journalPath: string | null }).journalPath);
+const { journalPath, port } = workerData as { journalPath: string | null; port: MessagePort };
+const ledger = new ExecLedger(journalPath);
 ledger.start();
 const hasher = new FileHasher();
 const source = createCallerSource(ledger, hasher);
@@ -57,28 +59,15 @@ async function identify(connection: Connection, connectedNs: bigint): Promise<Ve
   return decide(callers, entries, ctx);
 }
 
-async function answer(req: ThreadRequest): Promise<unknown> {
-  switch (req.op) {
-    case 'identify':
-      return identify(req.connection, req.connectedNs);
-    case 'entries':
-      entries = req.entries;
-      ledger.watch(entries.map((e) => e.exePath));
-      manifests = new Map(req.manifests);
-      treeChecks.clear();
-      return null;
-    case 'hash':
-      return req.paths.map((p) => hasher.hash(p));
-    case 'manifest':
-      return buildManifest(req.roots, (p) => hostFacts.trusted(p, []));
-    case 'posture':
-      return posture(ledger.status, entries);
-  }
-}
-
-parentPort?.on('message', ({ id, req }: { id: number; req: ThreadRequest }) => {
-  answer(req).then(
-    (result) => parentPort?.postMessage({ id, result }),
-    (err: unknown) => parentPort?.postMessage({ id, error: { code: (err as { code?: string }).code ?? 'ERR_INTERNAL_UNEXPECTED', message: (err as Error).message } }),
-  );
+const peer = new Peer(new PortTransport(port), { label: 'identification thread (thread side)' });
+peer.handle(IdentityMethods.identify, ({ connection, connectedNs }) => identify(connection, connectedNs));
+peer.handle(IdentityMethods.entries, (req) => {
+  entries = req.entries;
+  ledger.watch(entries.map((e) => e.exePath));
+  manifests = new Map(req.manifests.map((m) => [m.entryId, m.files]));
+  treeChecks.clear();
+  return {};
 });
+peer.handle(IdentityMethods.hash, ({ paths }) => paths.map((p) => hasher.hash(p)));
+peer.handle(IdentityMethods.manifest, ({ roots }) => buildManifest(roots, (p) => hostFacts.trusted(p, [])));
+peer.handle(IdentityMethods.posture, () => posture(ledger.status, entries));

@@ -1,0 +1,107 @@
+// The forward step of an allowed request: the key use journaled before the key leaves, the request sent upstream,
+// the response written through the scrubber, and its completion journaled before the client's last byte.
+import type { Logger } from '@raypher/shared/logging';
+import type { Exchange } from './exchange.js';
+import { encodingProblem, KeyEchoGuard } from './key-echo.js';
+import type { PanicSwitch } from './panic.js';
+import type { Decision } from './request-decision.js';
+import { refuse, type RefuseDeps } from './refuse.js';
+import type { Refusal } from './refusals.js';
+import { ResponseStream } from './response-writer.js';
+import { requestBody, upstreamHeaders } from './upstream-request.js';
+import type { Abort, Upstreams } from './upstream.js';
+import { UsageTail } from './usage.js';
+
+export interface ForwardDeps extends RefuseDeps {
+  panic: PanicSwitch;
+  upstreams: Upstreams;
+  logger: Logger;
+  stats: { served: number; blocked: number; latencyMsTotal: number };
+  /** Upstream requests in flight, cut when panic engages. */
+  inFlight: Set<Abort>;
+}
+
+export function forward(d: ForwardDeps, x: Exchange, a: Extract<Decision, { ok: true }>): void {
+  if (d.panic.engaged) return refuse(d, x, { kind: 'panic' }); // engaged while the key was fetched
+  const { req, facts } = x;
+  const { provider, auditPath } = a.route;
+  const config = d.config();
+  const upstreamStart = performance.now();
+  const overheadMs = upstreamStart - x.t0;
+  const guard = new KeyEchoGuard(a.key);
+  const out = new ResponseStream(x.res, guard, facts.requestId, overheadMs);
+  const usage = new UsageTail();
+  let bytesOut = 0;
+  let bytesIn = 0;
+  let status = 0;
+  d.metrics.overhead.observe(overheadMs / 1000);
+  try {
+    d.audit.begin(facts.requestId, { request_id: facts.requestId, provider: provider.name, method: req.method, path: auditPath, ...facts.who, script: facts.script });
+  } catch (err) {
+    return refuse(d, x, { kind: 'journal_failed', detail: (err as Error).message });
+  }
+  const sent = (piece: Buffer) => {
+    bytesOut += piece.length;
+    usage.push(piece);
+  };
+  /** The exchange is over: the echo (if any) reported and the completion added to the key use's record. */
+  const complete = (result: Record<string, unknown>) => {
+    d.inFlight.delete(abort);
+    reportEcho(d, guard, x, provider.name, auditPath);
+    const latency = performance.now() - x.t0;
+    d.audit.complete(facts.requestId, { ...result, latency_ms: round(latency), overhead_ms: round(overheadMs), bytes_in: bytesIn, bytes_out: bytesOut, usage: usage.usage() });
+    return latency;
+  };
+  const body = requestBody(req, config.max_body_bytes, (n) => (bytesIn += n));
+  const abort = d.upstreams.send({ base: provider.base, path: a.route.upstreamPath, method: req.method ?? 'GET', headers: upstreamHeaders(req, a.route, a.key, facts.requestId), body, headersTimeoutMs: config.upstream_timeout_ms }, {
+    onHeaders(code, headers) {
+      d.metrics.upstream.observe((performance.now() - upstreamStart) / 1000);
+      const encoded = encodingProblem(headers);
+      if (encoded) return encoded;
+      status = code;
+      out.head(code, headers);
+      x.forwarded = true;
+      return null;
+    },
+    onData(chunk, flow) {
+      const piece = out.chunk(chunk, flow);
+      if (piece.length > 0) sent(piece);
+    },
+    onEnd() {
+      out.end((rest) => {
+        if (rest.length > 0) sent(rest);
+        const latency = complete({ status });
+        d.stats.served++;
+        d.stats.latencyMsTotal += latency;
+        d.metrics.requests.inc({ provider: provider.name, status: String(status) });
+      });
+    },
+    onError(err, timeout) {
+      complete({ status: x.forwarded ? status : 0, error: String(err.code ?? err.message) });
+      if (err.code === 'CLIENT_GONE') return; // nobody to answer
+      if (x.forwarded) return out.cut(err);
+      refuse(d, x, upstreamRefusal(err, timeout, provider.name, config.max_body_bytes));
+    },
+  });
+  x.abort = abort;
+  d.inFlight.add(abort);
+}
+
+function upstreamRefusal(err: Error & { code?: string }, timeout: boolean, provider: string, maxBody: number): Refusal {
+  if (err.code === 'PANIC') return { kind: 'panic' };
+  // A chunked body went over the limit: its upstream request was cut mid-body, so the provider got no complete request.
+  if (err.code === 'ERR_PROXY_BODY_TOO_LARGE') return { kind: 'body_too_large', max: maxBody };
+  if (timeout) return { kind: 'upstream_timeout', provider };
+  return { kind: 'upstream_failed', provider, cause: err.code ?? err.message };
+}
+
+/** The upstream echoed the key: audited with where it was (never the key); the client got the marker instead. */
+function reportEcho(d: ForwardDeps, guard: KeyEchoGuard, x: Exchange, provider: string, path: string): void {
+  const where = guard.where();
+  if (where.length === 0) return;
+  d.metrics.keyEchoed.inc();
+  d.audit.add('proxy.key_echoed', { request_id: x.facts.requestId, provider, where, path, ...x.facts.who });
+  d.logger.warn('the upstream echoed the injected key; it was masked before reaching the client', { request_id: x.facts.requestId, provider, where });
+}
+
+const round = (x: number) => Math.round(x * 1000) / 1000;

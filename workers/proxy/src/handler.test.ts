@@ -1,0 +1,99 @@
+// The request path in one process: a real http server and handler, the identification thread from fixtures
+// (tests/proxy/fixtures, built dist/), a fake vault and audit. Cross-process behaviour is in tests/proxy.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Registry } from 'prom-client';
+import { defaultConfig } from '@raypher/shared/config';
+import { RaypherError } from '@raypher/shared/errors';
+import type { Logger } from '@raypher/shared/logging';
+import type { AllowList } from './allow-list.js';
+import type { AuditBatcher } from './audit-batch.js';
+import { CallerVerdicts } from './caller-verdicts.js';
+import { ConnectionCap } from './connection-cap.js';
+import { createHandler } from './handler.js';
+import { IDENTITY_TIMEOUTS_MS } from './identity/protocol.js';
+import { IdentityThread } from './identity/thread.js';
+import { proxyMetrics } from './metrics.js';
+import type { PanicSwitch } from './panic.js';
+import { providersFrom } from './providers.js';
+import { RateLimiter } from './rate-limit.js';
+import { Upstreams } from './upstream.js';
+import type { VaultClient } from './vault-client.js';
+
+const quiet = { info() {}, warn() {}, error() {} } as unknown as Logger;
+const fixture = (name: string) => new URL(`../../../tests/proxy/fixtures/${name}`, import.meta.url);
+const closers: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const close of closers.splice(0).reverse()) await close();
+});
+
+async function listen(server: Server): Promise<number> {
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  closers.push(() => new Promise((r) => server.close(r)));
+  return (server.address() as AddressInfo).port;
+}
+
+interface Options { thread: string; identifyMs?: number; upstream?: number; vault?: () => Promise<string>; begin?: () => void; rateLimit?: number }
+
+async function proxy(o: Options) {
+  const identity = new IdentityThread(null, { entry: fixture(o.thread), timeoutsMs: { ...IDENTITY_TIMEOUTS_MS, identify: o.identifyMs ?? IDENTITY_TIMEOUTS_MS.identify } });
+  closers.push(() => identity.close());
+  const config = { ...defaultConfig().proxy, default_upstream: `http://127.0.0.1:${o.upstream ?? 9}`, rate_limit: o.rateLimit ?? 100 };
+  const rows: Array<[string, Record<string, unknown>]> = [];
+  const audit = { add: (t: string, d: Record<string, unknown>) => rows.push([t, d]), begin: o.begin ?? (() => undefined), complete: (_id: string, d: Record<string, unknown>) => rows.push(['complete', d]) };
+  const metrics = proxyMetrics(new Registry());
+  const upstreams = new Upstreams(1000);
+  closers.push(() => upstreams.close());
+  const handler = createHandler({
+    config: () => config, providers: () => providersFrom(config), verdicts: new CallerVerdicts(identity, () => 1000, metrics), allowList: { get: () => ({ rate_limit: null }) } as unknown as AllowList,
+    onCodeChanged: () => undefined, panic: { engaged: false } as PanicSwitch, limiter: new RateLimiter(), vault: { cached: () => undefined, key: o.vault ?? (async () => 'sk-test') } as unknown as VaultClient,
+    upstreams, audit: audit as unknown as AuditBatcher, logger: quiet, stats: { served: 0, blocked: 0, latencyMsTotal: 0 }, metrics, connections: new ConnectionCap(),
+  });
+  const port = await listen(createServer(handler.handle));
+  const post = async () => {
+    const r = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, { method: 'POST', headers: { connection: 'close' }, body: '{}' });
+    const text = await r.text();
+    return { status: r.status, code: r.status === 200 ? null : (JSON.parse(text) as { error: { code: string } }).error.code, text };
+  };
+  return { post, rows, identity };
+}
+
+describe('request path', () => {
+  it('an identification thread that hangs: the request fails closed with 503 ERR_PROXY_IDENTITY_FAILED, audited as no_process', async () => {
+    let begun = 0;
+    const p = await proxy({ thread: 'identity-thread-hangs.mjs', identifyMs: 300, begin: () => void begun++ });
+    await expect(p.post()).resolves.toMatchObject({ status: 503, code: 'ERR_PROXY_IDENTITY_FAILED' });
+    expect(p.rows).toEqual([['proxy.denied', expect.objectContaining({ reason: 'no_process', detail: expect.stringContaining('identify'), entry_id: null, path: '/v1/chat/completions', script: null })]]);
+    expect(begun).toBe(0);
+  });
+
+  it('an identification thread that dies: each request fails closed, and a fresh thread takes the next one', async () => {
+    const p = await proxy({ thread: 'identity-thread-dies.mjs' });
+    await expect(p.post()).resolves.toMatchObject({ status: 503, code: 'ERR_PROXY_IDENTITY_FAILED' });
+    await expect(p.post()).resolves.toMatchObject({ status: 503, code: 'ERR_PROXY_IDENTITY_FAILED' });
+    expect(p.rows.map(([t, d]) => [t, d.reason])).toEqual([['proxy.denied', 'no_process'], ['proxy.denied', 'no_process']]);
+  });
+
+  it('a request that gets no upstream response gives its rate-limit slot back (vault, journal, upstream failures)', async () => {
+    let vaultUp = false;
+    let journalUp = false;
+    const upstream = createServer((_req, res) => res.destroy());
+    const p = await proxy({
+      thread: 'identity-thread-allows.mjs', upstream: await listen(upstream), rateLimit: 1,
+      vault: async () => (vaultUp ? 'sk-test' : Promise.reject(new RaypherError('ERR_VAULT_UNREACHABLE', 'vault down'))),
+      begin: () => {
+        if (!journalUp) throw new RaypherError('ERR_AUDIT_JOURNAL', 'disk full');
+      },
+    });
+    await expect(p.post()).resolves.toMatchObject({ status: 503, code: 'ERR_PROXY_UPSTREAM' });
+    vaultUp = true;
+    await expect(p.post()).resolves.toMatchObject({ status: 503, code: 'ERR_AUDIT_JOURNAL' });
+    journalUp = true;
+    await expect(p.post()).resolves.toMatchObject({ status: 502, code: 'ERR_PROXY_UPSTREAM' });
+    // One token a minute, three refusals without an upstream response: the token is still there, then spent.
+    upstream.removeAllListeners('request');
+    upstream.on('request', (_req, res) => res.end('ok'));
+    await expect(p.post()).resolves.toMatchObject({ status: 200, text: 'ok' });
+    await expect(p.post()).resolves.toMatchObject({ status: 429, code: 'ERR_PROXY_RATE_LIMITED' });
+  });
+});
