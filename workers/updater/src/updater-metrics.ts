@@ -21,9 +21,9 @@ export function updaterMetrics(registry: Registry, status: () => UpdateStatus) {
   gauge('raypher_updater_enabled', 'Whether [updater] enabled is true (1) or not (0)', (s) => (s.enabled ? 1 : 0));
   gauge('raypher_updater_paused', 'Whether an operator paused updates (1) or not (0)', (s) => (s.paused ? 1 : 0));
   gauge('raypher_updater_alert', 'Whether the last check raised an alert: a verification failure or the breaker open (1) or not (0)', (s) => (s.last_check?.alert ? 1 : 0));
-  gauge('raypher_updater_installed_release_counter', 'release_counter of the bundle the workers run (0: not from a bundle)', (s) => s.installed.release_counter);
-  gauge('raypher_updater_available_release_counter', 'release_counter of the newest release the last check saw (0: none seen)', (s) => s.available?.release_counter ?? 0);
-  gauge('raypher_updater_staged_release_counter', 'release_counter of the staged bundle (0: none staged)', (s) => s.staged?.release_counter ?? 0);
+  gauge('raypher_updater_installed_release', 'release_counter of the bundle the workers run (0: not from a bundle)', (s) => s.installed.release_counter);
+  gauge('raypher_updater_available_release', 'release_counter of the newest release the last check saw (0: none seen)', (s) => s.available?.release_counter ?? 0);
+  gauge('raypher_updater_staged_release', 'release_counter of the staged bundle (0: none staged)', (s) => s.staged?.release_counter ?? 0);
   gauge('raypher_updater_consecutive_failures', 'Failed checks in a row (the breaker opens at 3)', (s) => s.consecutive_failures);
   gauge('raypher_updater_last_check_timestamp_seconds', 'Unix time of the last check (0: never)', (s) => seconds(s.last_check?.at));
   gauge('raypher_updater_last_check_success', 'Whether the last check passed (1) or failed (0)', (s) => (s.last_check !== null && s.last_check.result !== 'failed' ? 1 : 0));

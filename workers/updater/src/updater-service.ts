@@ -88,7 +88,8 @@ export class UpdaterService {
       staged: stagedRelease(st.staged),
       available: this.available ?? (st.staged === null ? null : { version: st.staged.version, release_counter: st.staged.release_counter }),
       last_check: st.last_check,
-      next_check_at: r.kind === 'ready' && !st.paused ? (this.timer.nextAt?.toISOString() ?? null) : null,
+      // While a check runs the timer is not armed yet: the state's own next time (interval or backoff) stands in.
+      next_check_at: r.kind === 'ready' && !st.paused ? (this.timer.nextAt?.toISOString() ?? st.next_check_at) : null,
       consecutive_failures: st.consecutive_failures,
     };
   }
