@@ -102,7 +102,9 @@ export class UpdaterService {
   }
 
   async setPaused(paused: boolean, caller: Caller | undefined): Promise<UpdateStatus> {
-    await setUpdatesPaused(this.deps.dataDir, paused);
+    const st = await setUpdatesPaused(this.deps.dataDir, paused);
+    // Resumed: an overdue check runs soon, else at its time.
+    if (!paused && this.resolved.kind === 'ready' && !this.stopped) this.timer.arm(nextCheckInMs(st, this.resolved.settings.checkIntervalSecs, Date.now()));
     await this.record(paused ? 'update.paused' : 'update.resumed', { by: by(caller) });
     this.deps.logger.info(paused ? 'updates paused' : 'updates resumed', { by: by(caller) });
     return this.status();
@@ -120,9 +122,12 @@ export class UpdaterService {
 
   private async scheduledCheck(): Promise<void> {
     if (this.stopped || this.resolved.kind !== 'ready') return;
-    if (!this.state().paused) await this.check('schedule', undefined, this.resolved.autoApply).catch(() => undefined);
+    const paused = this.state().paused;
+    if (!paused) await this.check('schedule', undefined, this.resolved.autoApply).catch(() => undefined);
     if (this.stopped || this.resolved.kind !== 'ready') return;
-    this.timer.arm(nextCheckInMs(this.state(), this.resolved.settings.checkIntervalSecs, Date.now()));
+    // Paused: look again an interval later (resume re-arms at once).
+    const interval = this.resolved.settings.checkIntervalSecs;
+    this.timer.arm(paused ? interval * 1000 : nextCheckInMs(this.state(), interval, Date.now()));
   }
 
   private async runCheck(trigger: Trigger, caller: Caller | undefined, handOver: boolean): Promise<UpdateCheckResult> {
