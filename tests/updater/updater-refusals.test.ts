@@ -90,7 +90,7 @@ describe('updater worker refusals', () => {
     expect((await ctl(home, ['reload'])).code).toBe(0);
     await waitFor(async () => (await updateStatus(home)).state === 'disabled', 20_000, 'the updater to report disabled');
     const off = await ctl(home, ['update', 'check']);
-    expect(off.stderr).toMatch(/ERR_UPDATE_CONFIG: updates are disabled/);
+    expect(off.stderr).toMatch(/ERR_UPDATE_DISABLED: updates are disabled/);
     copyFileSync(join(kit.keysDir, 'root.json'), missing);
     writeFileSync(join(home, 'config.toml'), renderToml(config({ enabled: true })));
     expect((await ctl(home, ['reload'])).code).toBe(0);

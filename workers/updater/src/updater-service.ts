@@ -132,7 +132,7 @@ export class UpdaterService {
 
   private async runCheck(trigger: Trigger, caller: Caller | undefined, handOver: boolean): Promise<UpdateCheckResult> {
     const r = this.resolved;
-    if (r.kind === 'disabled') throw new RaypherError('ERR_UPDATE_CONFIG', `updates are disabled ([updater] enabled = false in ${this.deps.configFile}); set enabled = true with metadata_url, targets_url and trusted_root to check`);
+    if (r.kind === 'disabled') throw new RaypherError('ERR_UPDATE_DISABLED', `updates are disabled ([updater] enabled = false in ${this.deps.configFile}); set enabled = true with metadata_url, targets_url and trusted_root to check`);
     if (r.kind === 'error') throw r.error;
     try {
       const outcome = await checkForUpdate({ dataDir: this.deps.dataDir, settings: r.settings, protocols: [PROTOCOL_VERSION], installedCounter: this.deps.installed.release_counter });

@@ -61,7 +61,7 @@ export const UpdaterControl = defineControlMethods('updater', {
   'update.check': { access: 'admin', timeoutMs: UPDATE_CHECK_MS, params: empty(), result: updateCheckResult },
   /** Check and stage now, never handing the bundle to activation. */
   'update.download': { access: 'admin', timeoutMs: UPDATE_CHECK_MS, params: empty(), result: updateCheckResult },
-  /** Holds the updater's lock for a moment: a check in progress makes it wait (ERR_UPDATE_BUSY after the worker's own wait). */
+  /** Takes the updater's lock for one state write: during a running check it answers ERR_UPDATE_BUSY at once. */
   'update.pause': { access: 'admin', timeoutMs: QUICK_CONTROL_MS, params: empty(), result: updateStatus },
   'update.resume': { access: 'admin', timeoutMs: QUICK_CONTROL_MS, params: empty(), result: updateStatus },
 });
