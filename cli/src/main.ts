@@ -12,6 +12,7 @@ import { configCheckCommand, configExampleCommand, reloadCommand } from './comma
 import { healthCommand } from './commands/health.js';
 import { logsCommand } from './commands/logs.js';
 import { statusCommand } from './commands/status.js';
+import { UPDATE_VERBS, type UpdateVerb } from './commands/update.js';
 import { versionCommand } from './commands/version.js';
 import { workerCommand } from './commands/workers.js';
 import { panicEngageCommand, panicReleaseCommand, panicStatusCommand } from './commands/panic.js';
@@ -53,6 +54,14 @@ function action<A extends GlobalArgs>(fn: (ctx: CliContext, argv: A) => Promise<
       process.exitCode = exitCodeFor(err);
     }
   };
+}
+
+/** Every `raypherctl update <verb>`: each file of update verbs adds its list here. */
+const UPDATE_COMMANDS: readonly UpdateVerb[] = [...UPDATE_VERBS];
+
+/** Mounts a list of verbs as subcommands of one command group. */
+function mountVerbs(y: Argv<GlobalArgs>, verbs: readonly UpdateVerb[]): Argv<GlobalArgs> {
+  return verbs.reduce((yy, v) => yy.command(v.command, v.describe, (b) => v.builder?.(b) ?? b, action((ctx, a: GlobalArgs & Record<string, unknown>) => v.run(ctx, a))), y);
 }
 
 const provider = { type: 'string', demandOption: true, describe: 'Provider name ([a-z0-9_-], up to 64)' } as const;
@@ -168,6 +177,9 @@ await yargs(hideBin(process.argv))
         action((ctx, a: GlobalArgs & { file?: string; fromStdin: boolean }) => vaultRecoverCommand(ctx, a)),
       )
       .demandCommand(1, 'name a vault command: status, rotate, init or recover'),
+  )
+  .command('update', 'Signed worker updates: update status|check|download|pause|resume', (y) =>
+    mountVerbs(y, UPDATE_COMMANDS).demandCommand(1, `name an update command: ${UPDATE_COMMANDS.map((v) => v.command.split(' ')[0]).join(', ')}`),
   )
   .demandCommand(1, 'name a command')
   .check((argv) => {

@@ -68,6 +68,7 @@ export const ERROR_CODES = {
   ERR_UPDATE_FETCH: 'The update repository could not be reached, or a download failed, timed out or exceeded its signed length.',
   ERR_UPDATE_VERIFY: 'Update metadata or a bundle failed verification (signature, hash, length, expiry, rollback, release counter, protocol).',
   ERR_UPDATE_ARCHIVE: 'A downloaded bundle is not a safe archive (absolute paths, .., outside links, device files, too large) or its bundle.json disagrees with the signed metadata.',
+  ERR_UPDATE_DISABLED: 'Updates are off ([updater] enabled = false); set enabled = true with the feed URLs and trusted root to check.',
   ERR_UPDATE_BUSY: 'Another update operation holds the updater’s lock; try again when it ends.',
   ERR_UPDATE_PAUSED: 'Updates are paused by an operator (raypherctl update resume).',
   ERR_UPDATE_NOTHING_STAGED: 'No verified bundle is staged for that version (run raypherctl update download first).',

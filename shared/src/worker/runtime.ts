@@ -10,6 +10,7 @@ import {
   SupervisorToWorker,
   WORKER_CHANNELS,
   WorkerEvents,
+  type EventDef,
   type ListenerInfo,
   type MethodDef,
   type WorkerConfig,
@@ -26,6 +27,8 @@ export interface WorkerServices<W extends WorkerName> {
   readonly metrics: Registry;
   /** Serve a request the supervisor forwards to this worker. */
   handle<P, R>(def: MethodDef<P, R>, fn: (params: P) => Promise<R> | R): void;
+  /** Send an event to the supervisor (one of WorkerEvents, e.g. the updater's bundleStaged). */
+  emit<P>(def: EventDef<P>, payload: P): void;
   /** Listening sockets the supervisor hands over (workers granted listeners); earlier ones are replayed. */
   onListener(fn: (info: ListenerInfo, handle: unknown) => void): void;
 }
@@ -106,6 +109,7 @@ export async function runWorker<W extends WorkerName>(name: W, module: WorkerMod
   try {
     running = await module.start({ ...handed, name, logger, metrics,
       handle: (def, fn) => void peer.handle(def, fn),
+      emit: (def, payload) => peer.emit(def, payload),
       onListener: (fn) => {
         onListener = fn;
         for (const [info, handle] of listeners.splice(0)) fn(info, handle);

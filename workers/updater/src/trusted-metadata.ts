@@ -9,7 +9,8 @@ import type { UpdaterPaths } from './updater-paths.js';
 /** Root first: a kill between two files leaves an older but consistent floor (tuf-js re-fetches what does not chain). */
 const FILES = ['root.json', 'timestamp.json', 'snapshot.json', 'targets.json'] as const;
 
-function shippedRoot(file: string): Buffer {
+/** The shipped root.json, checked: it exists and is a self-signed TUF root (ERR_UPDATE_CONFIG naming the file otherwise). */
+export function shippedRoot(file: string): Buffer {
   if (!existsSync(file)) throw configError(`[updater] trusted_root ${file} does not exist; install the root.json published with Raypher's release keys there, or set [updater] enabled = false`);
   const bytes = readFileSync(file);
   try {

@@ -2,10 +2,11 @@ import { WORKER_NAMES, forwarded } from './common.js';
 import { Control, methodsOwnedBy, SupervisorControl, WorkerControl } from './control.js';
 import { ProxyControl } from './proxy.js';
 import { VaultControl } from './vault.js';
+import { UpdaterControl } from './updater.js';
 
 describe('control method definitions', () => {
   it('declare every name once, in one owner table, with its owner and a timeout', () => {
-    const tables = [SupervisorControl, VaultControl, ProxyControl];
+    const tables = [SupervisorControl, VaultControl, ProxyControl, UpdaterControl];
     const names = tables.flatMap((t) => Object.keys(t));
     expect(new Set(names).size).toBe(names.length);
     expect(Object.keys(Control).sort()).toEqual([...names].sort());
