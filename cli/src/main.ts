@@ -5,7 +5,7 @@ import { readEnv } from '@raypher/shared/config';
 import { isRaypherError, RaypherError } from '@raypher/shared/errors';
 import { redactString } from '@raypher/shared/logging';
 import { INTERPRETER_FAMILIES, WORKER_NAMES, type WorkerName } from '@raypher/shared/ipc';
-import { PROVIDER_PATTERN } from '@raypher/shared/vocab';
+import { PROVIDER_PATTERN, USAGE_GROUPS, type UsageGroup } from '@raypher/shared/vocab';
 import { readVersion } from '@raypher/shared/version';
 import { auditExportCommand, auditVerifyCommand } from './commands/audit.js';
 import { configCheckCommand, configExampleCommand, reloadCommand } from './commands/config.js';
@@ -13,6 +13,7 @@ import { healthCommand } from './commands/health.js';
 import { logsCommand } from './commands/logs.js';
 import { statusCommand } from './commands/status.js';
 import { UPDATE_VERBS, type UpdateVerb } from './commands/update.js';
+import { usageCommand } from './commands/usage.js';
 import { versionCommand } from './commands/version.js';
 import { workerCommand } from './commands/workers.js';
 import { panicEngageCommand, panicReleaseCommand, panicStatusCommand } from './commands/panic.js';
@@ -155,6 +156,15 @@ await yargs(hideBin(process.argv))
         .command('status', 'Whether panic mode is engaged, since when and by whom', {}, action((ctx) => panicStatusCommand(ctx)))
         .option('reason', { type: 'string', describe: 'Why, for the audit log' }),
     action((ctx, a: GlobalArgs & { reason?: string }) => panicEngageCommand(ctx, a.reason)),
+  )
+  .command(
+    'usage',
+    'Requests, tokens and estimated cost per agent (allow-list entry), provider, model or day, from the audit rows',
+    (y) =>
+      y
+        .option('by', { choices: USAGE_GROUPS, default: 'agent' as UsageGroup, describe: 'Group by' })
+        .option('since', { type: 'string', default: '24h', describe: 'How far back: 30m, 24h, 7d, 2w' }),
+    action((ctx, a: GlobalArgs & { by: UsageGroup; since: string }) => usageCommand(ctx, { by: a.by, since: a.since })),
   )
   .command('vault', 'Vault status, key rotation and recovery', (y) =>
     y

@@ -1,4 +1,5 @@
 // A real local HTTP server standing in for the provider: records what it saw, serves JSON and SSE.
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
@@ -35,7 +36,8 @@ export class Upstream {
         self?.seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
         const path = (req.url ?? '').split('?')[0];
         const wantsStream = body.includes('"stream":true');
-        if (path?.endsWith('/chat/completions') && req.method === 'POST') return openaiChat(res, wantsStream);
+        if (path?.endsWith('/chat/completions') && req.method === 'POST') return openaiChat(res, wantsStream, body.includes('"include_usage":true'));
+        if (path?.includes('/fixture/')) return fixture(path.slice(path.indexOf('/fixture/') + 9), res);
         if (path?.endsWith('/v1/messages') && req.method === 'POST') return anthropicMessages(res, wantsStream);
         if (path?.endsWith('/stream/sse')) {
           res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
@@ -111,8 +113,11 @@ function sse(res: Res, frames: string[], gapMs = 5): void {
   next();
 }
 
-/** OpenAI chat completions as the real API shapes them (JSON, or chunks ending with a usage chunk and [DONE]). */
-function openaiChat(res: Res, stream: boolean): void {
+/**
+ * OpenAI chat completions as the real API shapes them: JSON with usage; a stream with usage only when asked
+ * (stream_options.include_usage: then every chunk carries "usage":null and a usage chunk with empty choices comes last).
+ */
+function openaiChat(res: Res, stream: boolean, includeUsage: boolean): void {
   const base = { id: 'chatcmpl-1', created: 1, model: 'gpt-test' };
   const usage = { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 };
   if (!stream) {
@@ -120,8 +125,10 @@ function openaiChat(res: Res, stream: boolean): void {
     res.end(JSON.stringify({ ...base, object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: 'Hello!' }, finish_reason: 'stop', logprobs: null }], usage }));
     return;
   }
-  const chunk = (delta: object, finish: string | null) => `data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }] })}\n\n`;
-  sse(res, [chunk({ role: 'assistant', content: '' }, null), chunk({ content: 'Hel' }, null), chunk({ content: 'lo!' }, null), chunk({}, 'stop'), `data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [], usage })}\n\n`, 'data: [DONE]\n\n']);
+  const nullUsage = includeUsage ? { usage: null } : {};
+  const chunk = (delta: object, finish: string | null) => `data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }], ...nullUsage })}\n\n`;
+  const usageChunk = includeUsage ? [`data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [], usage })}\n\n`] : [];
+  sse(res, [chunk({ role: 'assistant', content: '' }, null), chunk({ content: 'Hel' }, null), chunk({ content: 'lo!' }, null), chunk({}, 'stop'), ...usageChunk, 'data: [DONE]\n\n']);
 }
 
 /** Anthropic messages as the real API shapes them (JSON, or the named-event stream). */
@@ -143,4 +150,12 @@ function anthropicMessages(res: Res, stream: boolean): void {
     ev('message_delta', { delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: 2 } }),
     ev('message_stop', {}),
   ]);
+}
+
+/** A provider's real body (tests/fixtures/provider-bodies), as JSON or SSE by its extension. */
+function fixture(name: string, res: Res): void {
+  if (!/^[a-z0-9-]+\.(json|sse)$/.test(name)) return void res.writeHead(404).end();
+  const body = readFileSync(new URL(`../fixtures/provider-bodies/${name}`, import.meta.url));
+  res.writeHead(200, { 'content-type': name.endsWith('.sse') ? 'text/event-stream' : 'application/json' });
+  res.end(body);
 }

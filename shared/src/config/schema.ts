@@ -38,6 +38,8 @@ export const CONFIG_SCHEMA = {
     max_header_count: key.int(128, 'Most request headers accepted; more gets 431 ERR_PROXY_TOO_MANY_HEADERS.', { min: 16, max: 1000, live: true }),
     headers_timeout_ms: key.int(10_000, 'Time a client has to send a request\'s headers before the connection is closed (slow-header clients).', { min: 100, max: 600_000, unit: 'ms' }),
     request_timeout_ms: key.int(300_000, 'Time a client has to send a whole request, body included, before 408.', { min: 1000, max: 3_600_000, unit: 'ms' }),
+    inject_stream_usage: key.string('openai', 'Comma-separated OpenAI-compatible providers whose streamed chat completions get stream_options.include_usage added when the client did not ask, so usage is recorded; the extra chunk is taken out before the client sees it. Empty: none.', LIVE),
+    price_file: key.string('', 'Absolute path of a JSON price table replacing the shipped one (docs/usage.md). Empty: the shipped table.'),
     max_connections_per_uid: key.int(512, 'Open proxy connections one uid may hold; more are refused (ERR_PROXY_TOO_MANY_CONNECTIONS).', { min: 1, max: 1_000_000, live: true }),
   },
   audit: {

@@ -11,7 +11,7 @@ export { AuditLedger, verifyLedger, verifyChain, readRows, presentRequestRows, r
 export { AUDIT_PUBLIC_KEY_FILE, appendCheckpoint, checkpointMessage, keyIdOf, ledgerHead, publicKeyFromPem, readCheckpoints, verifyCheckpoints, type Checkpoint, type CheckpointClaim, type CheckpointReport } from './checkpoint.js';
 export { readAudit, verifyAudit, type AuditReport, type AuditSnapshot } from './audit-verify.js';
 export { exportLines, parseExport, EXPORT_FORMAT } from './audit-export.js';
-export { usageReport, USAGE_GROUPS, type UsageGroup, type UsageLine } from './usage-report.js';
+export { usageReport, type UsageLine } from './usage-report.js';
 
 /** Opens raypher.db and brings its schema up to date. */
 export async function openRaypherDb(file: string): Promise<Db> {

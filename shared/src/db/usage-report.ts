@@ -1,8 +1,6 @@
 // Who spent what: proxy.request rows summed per caller identity, provider, model or day (raypherctl usage).
+import type { UsageGroup } from '../vocab/index.js';
 import type { Db } from './sqlite.js';
-
-export const USAGE_GROUPS = ['agent', 'provider', 'model', 'day'] as const;
-export type UsageGroup = (typeof USAGE_GROUPS)[number];
 
 export interface UsageLine {
   /** The group's value: an allow-list entry id (agent), a provider, a model, or a day (YYYY-MM-DD, UTC). */

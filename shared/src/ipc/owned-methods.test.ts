@@ -18,6 +18,7 @@ const proxyHandlers: OwnedHandlers<'proxy'> = {
   'panic.engage': ({ caller, args }) => ({ ...panicState, engaged: true, reason: args.reason, changedBy: `uid ${caller?.uid}` }),
   'panic.release': () => panicState,
   'panic.status': () => panicState,
+  'usage.report': () => ({ since: 't', lines: [], pricesAsOf: 't' }),
 };
 
 describe('serveOwnedMethods', () => {

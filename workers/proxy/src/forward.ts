@@ -1,6 +1,10 @@
 // The forward step of an allowed request: the key use journaled before the key leaves, the request sent upstream,
 // the response written through the scrubber, and its completion journaled before the client's last byte.
 import type { Logger } from '@raypher/shared/logging';
+import { InjectedUsageStripper } from './accounting/include-usage.js';
+import { UsageMeter } from './accounting/meter.js';
+import type { UsageBook } from './accounting/usage-book.js';
+import { prepareBody, type PreparedBody } from './accounting/request-body.js';
 import type { Exchange } from './exchange.js';
 import { encodingProblem, KeyEchoGuard } from './key-echo.js';
 import type { PanicSwitch } from './panic.js';
@@ -10,7 +14,6 @@ import type { Refusal } from './refusals.js';
 import { ResponseStream } from './response-writer.js';
 import { requestBody, upstreamHeaders } from './upstream-request.js';
 import type { Abort, Upstreams } from './upstream.js';
-import { UsageTail } from './usage.js';
 
 export interface ForwardDeps extends RefuseDeps {
   panic: PanicSwitch;
@@ -19,9 +22,19 @@ export interface ForwardDeps extends RefuseDeps {
   stats: { served: number; blocked: number; latencyMsTotal: number };
   /** Upstream requests in flight, cut when panic engages. */
   inFlight: Set<Abort>;
+  usage: UsageBook;
 }
 
-export function forward(d: ForwardDeps, x: Exchange, a: Extract<Decision, { ok: true }>): void {
+type Allowed = Extract<Decision, { ok: true }>;
+
+export function forward(d: ForwardDeps, x: Exchange, a: Allowed): void {
+  const prepared = prepareBody(x.req, a.route, d.config().max_body_bytes);
+  if (prepared === null) return send(d, x, a, null);
+  // A chat stream whose usage Raypher asks for: its body is read first (a client that goes away gets its slot back).
+  prepared.then((body) => send(d, x, a, body), () => undefined);
+}
+
+function send(d: ForwardDeps, x: Exchange, a: Allowed, prepared: PreparedBody | null): void {
   if (d.panic.engaged) return refuse(d, x, { kind: 'panic' }); // engaged while the key was fetched
   const { req, facts } = x;
   const { provider, auditPath } = a.route;
@@ -29,55 +42,65 @@ export function forward(d: ForwardDeps, x: Exchange, a: Extract<Decision, { ok: 
   const upstreamStart = performance.now();
   const overheadMs = upstreamStart - x.t0;
   const guard = new KeyEchoGuard(a.key);
-  const out = new ResponseStream(x.res, guard, facts.requestId, overheadMs);
-  const usage = new UsageTail();
+  const injected = prepared?.injected === true;
+  const out = new ResponseStream(x.res, guard, facts.requestId, overheadMs, injected ? new InjectedUsageStripper() : null);
+  let meter = new UsageMeter(undefined, injected);
+  const identity = a.agent.name ?? `entry-${a.agent.id}`;
   let bytesOut = 0;
   let bytesIn = 0;
   let status = 0;
   d.metrics.overhead.observe(overheadMs / 1000);
   try {
-    d.audit.begin(facts.requestId, { request_id: facts.requestId, provider: provider.name, method: req.method, path: auditPath, ...facts.who, script: facts.script });
+    d.audit.begin(facts.requestId, { request_id: facts.requestId, provider: provider.name, method: req.method, path: auditPath, ...facts.who, script: facts.script, entry_id: a.agent.id, agent: a.agent.name });
   } catch (err) {
     return refuse(d, x, { kind: 'journal_failed', detail: (err as Error).message });
   }
   const sent = (piece: Buffer) => {
     bytesOut += piece.length;
-    usage.push(piece);
   };
   /** The exchange is over: the echo (if any) reported and the completion added to the key use's record. */
-  const complete = (result: Record<string, unknown>) => {
+  const complete = (result: { status: number; error?: string }, bodyComplete: boolean) => {
     d.inFlight.delete(abort);
     reportEcho(d, guard, x, provider.name, auditPath);
     const latency = performance.now() - x.t0;
-    d.audit.complete(facts.requestId, { ...result, latency_ms: round(latency), overhead_ms: round(overheadMs), bytes_in: bytesIn, bytes_out: bytesOut, usage: usage.usage() });
+    const usage = meter.result(bodyComplete);
+    const cost = d.usage.record(identity, provider.name, result.status, usage);
+    d.audit.complete(facts.requestId, { ...result, latency_ms: round(latency), overhead_ms: round(overheadMs), bytes_in: bytesIn, bytes_out: bytesOut, ...usage, cost_micro_usd: cost });
     return latency;
   };
-  const body = requestBody(req, config.max_body_bytes, (n) => (bytesIn += n));
-  const abort = d.upstreams.send({ base: provider.base, path: a.route.upstreamPath, method: req.method ?? 'GET', headers: upstreamHeaders(req, a.route, a.key, facts.requestId), body, headersTimeoutMs: config.upstream_timeout_ms }, {
+  const headers = upstreamHeaders(req, a.route, a.key, facts.requestId);
+  let body: ReturnType<typeof requestBody> | Buffer;
+  if (prepared) {
+    body = prepared.body;
+    bytesIn = prepared.clientBytes;
+    headers['content-length'] = String(prepared.body.length);
+  } else body = requestBody(req, config.max_body_bytes, (n) => (bytesIn += n));
+  const abort = d.upstreams.send({ base: provider.base, path: a.route.upstreamPath, method: req.method ?? 'GET', headers, body, headersTimeoutMs: config.upstream_timeout_ms }, {
     onHeaders(code, headers) {
       d.metrics.upstream.observe((performance.now() - upstreamStart) / 1000);
       const encoded = encodingProblem(headers);
       if (encoded) return encoded;
       status = code;
+      meter = new UsageMeter(firstValue(headers['content-type']), injected);
       out.head(code, headers);
       x.forwarded = true;
       return null;
     },
     onData(chunk, flow) {
+      meter.push(chunk); // the upstream's bytes: the meter sees the usage chunk the client's stream loses
       const piece = out.chunk(chunk, flow);
       if (piece.length > 0) sent(piece);
     },
     onEnd() {
       out.end((rest) => {
         if (rest.length > 0) sent(rest);
-        const latency = complete({ status });
+        const latency = complete({ status }, true);
         d.stats.served++;
         d.stats.latencyMsTotal += latency;
-        d.metrics.requests.inc({ provider: provider.name, status: String(status) });
       });
     },
     onError(err, timeout) {
-      complete({ status: x.forwarded ? status : 0, error: String(err.code ?? err.message) });
+      complete({ status: x.forwarded ? status : 0, error: String(err.code ?? err.message) }, false);
       if (err.code === 'CLIENT_GONE') return; // nobody to answer
       if (x.forwarded) return out.cut(err);
       refuse(d, x, upstreamRefusal(err, timeout, provider.name, config.max_body_bytes));
@@ -105,3 +128,4 @@ function reportEcho(d: ForwardDeps, guard: KeyEchoGuard, x: Exchange, provider: 
 }
 
 const round = (x: number) => Math.round(x * 1000) / 1000;
+const firstValue = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);

@@ -1,5 +1,7 @@
 // The request path in one process: a real http server and handler, the identification thread from fixtures
 // (tests/proxy/fixtures, built dist/), a fake vault and audit. Cross-process behaviour is in tests/proxy.
+import { PriceTable } from './accounting/prices.js';
+import { UsageBook } from './accounting/usage-book.js';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Registry } from 'prom-client';
@@ -47,7 +49,7 @@ async function proxy(o: Options) {
   const handler = createHandler({
     config: () => config, providers: () => providersFrom(config), verdicts: new CallerVerdicts(identity, () => 1000, metrics), allowList: { get: () => ({ rate_limit: null }) } as unknown as AllowList,
     onCodeChanged: () => undefined, panic: { engaged: false } as PanicSwitch, limiter: new RateLimiter(), vault: { cached: () => undefined, key: o.vault ?? (async () => 'sk-test') } as unknown as VaultClient,
-    upstreams, audit: audit as unknown as AuditBatcher, logger: quiet, stats: { served: 0, blocked: 0, latencyMsTotal: 0 }, metrics, connections: new ConnectionCap(),
+    upstreams, audit: audit as unknown as AuditBatcher, logger: quiet, stats: { served: 0, blocked: 0, latencyMsTotal: 0 }, metrics, connections: new ConnectionCap(), usage: new UsageBook(() => new PriceTable([]), metrics),
   });
   const port = await listen(createServer(handler.handle));
   const post = async () => {

@@ -7,7 +7,8 @@ const BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.0
 export function proxyMetrics(registry: Registry) {
   const registers = [registry];
   return {
-    requests: new Counter({ name: 'raypher_proxy_requests_total', help: 'Forwarded requests by provider and upstream status', labelNames: ['provider', 'status'], registers }),
+    requests: new Counter({ name: 'raypher_proxy_requests_total', help: 'Forwarded requests by caller identity (allow-list entry), provider and upstream status', labelNames: ['identity', 'provider', 'status'], registers }),
+    tokens: new Counter({ name: 'raypher_proxy_tokens_total', help: 'Tokens the providers reported, by caller identity, provider, model (priced models, else other) and kind', labelNames: ['identity', 'provider', 'model', 'kind'], registers }),
     denied: new Counter({ name: 'raypher_proxy_denied_total', help: 'Refused requests by reason', labelNames: ['reason'], registers }),
     overhead: new Histogram({ name: 'raypher_proxy_overhead_seconds', help: 'Time spent inside Raypher before the upstream request', buckets: BUCKETS, registers }),
     upstream: new Histogram({ name: 'raypher_proxy_upstream_latency_seconds', help: 'Upstream time to response headers', buckets: BUCKETS, registers }),

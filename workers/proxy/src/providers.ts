@@ -14,6 +14,8 @@ export interface Provider {
   /** Lowercase header name the key travels in. */
   authHeader: string;
   authValue(key: string): string;
+  /** An OpenAI-compatible API whose chat streams get stream_options.include_usage when the client did not ask ([proxy] inject_stream_usage). */
+  injectUsage: boolean;
 }
 
 export interface Route {
@@ -26,15 +28,16 @@ export interface Route {
 
 /** Configured providers first, longest prefix first, so /groq/eu wins over /groq; then the built-in routes. */
 export function providersFrom(proxy: Config['proxy']): Provider[] {
-  const configured = proxy.providers.map((p) => provider(p.name, p.path_prefix, p.base_url, p.auth_header, false));
-  const builtin = BUILTIN_PROVIDERS.map((b) => provider(b.name, b.prefix, proxy[b.upstreamKey], b.authHeader, b.keepPrefix));
+  const inject = new Set(proxy.inject_stream_usage.split(',').map((n) => n.trim()));
+  const configured = proxy.providers.map((p) => provider(p.name, p.path_prefix, p.base_url, p.auth_header, false, inject.has(p.name)));
+  const builtin = BUILTIN_PROVIDERS.map((b) => provider(b.name, b.prefix, proxy[b.upstreamKey], b.authHeader, b.keepPrefix, inject.has(b.name)));
   return [...configured.sort((a, b) => b.prefix.length - a.prefix.length), ...builtin];
 }
 
-function provider(name: string, prefix: string, baseUrl: string, template: string, keepPrefix: boolean): Provider {
+function provider(name: string, prefix: string, baseUrl: string, template: string, keepPrefix: boolean, injectUsage: boolean): Provider {
   const auth = parseAuthHeader(template);
   if (!auth) throw new RaypherError('ERR_CONFIG_INVALID', `proxy.providers: auth_header of ${name} has no {key}`); // the loader rejects this at boot
-  return { name, prefix, keepPrefix, base: new URL(baseUrl), authHeader: auth.header, authValue: (k) => `${auth.before}${k}${auth.after}` };
+  return { name, prefix, keepPrefix, base: new URL(baseUrl), authHeader: auth.header, authValue: (k) => `${auth.before}${k}${auth.after}`, injectUsage };
 }
 
 /** The route for a request, or null when no provider serves it. A path that would leave the provider's base path throws ERR_PROXY_BAD_PATH. */

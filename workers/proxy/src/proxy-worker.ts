@@ -1,11 +1,14 @@
 // The proxy worker: serves the LLM proxy on the listening sockets the supervisor hands over.
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
-import { AuditLedger, openRaypherDb } from '@raypher/shared/db';
+import { AuditLedger, openRaypherDb, usageReport } from '@raypher/shared/db';
 import { serveOwnedMethods, type AllowEntryInfo, type IdentityPosture } from '@raypher/shared/ipc';
 import type { WorkerModule } from '@raypher/shared/worker';
 import { AllowList } from './allow-list.js';
 import { allowHandlers } from './allow-ops.js';
+import { loadPriceTable } from './accounting/price-file.js';
+import { PRICES_AS_OF } from './accounting/price-table.js';
+import { UsageBook } from './accounting/usage-book.js';
 import { AuditBatcher } from './audit-batch.js';
 import { CallerVerdicts } from './caller-verdicts.js';
 import { ConnectionCap } from './connection-cap.js';
@@ -58,8 +61,11 @@ export const proxyWorker: WorkerModule<'proxy'> = {
     const upstreams = new Upstreams(config.pool_idle_timeout_secs * 1000);
     const connections = new ConnectionCap();
     const metrics = proxyMetrics(ctx.metrics);
+    // The price table is read once (price_file is a restart-only key): a bad file stops the proxy with the reason.
+    const prices = loadPriceTable(config.price_file);
+    const usage = new UsageBook(() => prices, metrics);
     const verdicts = new CallerVerdicts(identity, () => config.identity_max_age_ms, metrics);
-    const handler = createHandler({ config: () => config, providers: () => providers, verdicts, allowList, onCodeChanged: (id) => void markCodeChanged(id), panic, limiter: new RateLimiter(), vault, upstreams, audit, logger: ctx.logger, stats, metrics, connections });
+    const handler = createHandler({ config: () => config, providers: () => providers, verdicts, allowList, onCodeChanged: (id) => void markCodeChanged(id), panic, limiter: new RateLimiter(), vault, upstreams, audit, logger: ctx.logger, stats, metrics, connections, usage });
 
     const servers: Server[] = [];
     // Timeouts are restart-only keys; node refuses a headers timeout longer than the request timeout.
@@ -88,6 +94,10 @@ export const proxyWorker: WorkerModule<'proxy'> = {
       'panic.engage': ({ caller, args }) => panic.engage(args.reason, by(caller)),
       'panic.release': ({ caller }) => panic.release(by(caller)),
       'panic.status': () => panic.status(),
+      'usage.report': async ({ args }) => {
+        const since = new Date(Date.now() - args.sinceSecs * 1000).toISOString();
+        return { since, lines: await usageReport(db, args.by, since), pricesAsOf: PRICES_AS_OF };
+      },
     });
 
     // /health is answered synchronously: the last posture, refreshed in the background on each ask.
@@ -117,6 +127,7 @@ export const proxyWorker: WorkerModule<'proxy'> = {
           avg_latency_ms: stats.served ? Math.round((stats.latencyMsTotal / stats.served) * 1000) / 1000 : null,
           allow_list_entries: allowList.list().length,
           panic: panic.engaged,
+          usage_today: usage.today(),
         },
         identity: healthPosture(),
       }),

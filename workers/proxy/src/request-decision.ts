@@ -19,7 +19,13 @@ export interface Slot {
   perMinute: number;
 }
 
-export type Decision = { ok: true; caller: CallerSummary; route: Route; key: string; slot: Slot } | { ok: false; refusal: Refusal; slot: Slot | null };
+/** The allow-list entry a request runs under: usage and metrics are per entry. */
+export interface Agent {
+  id: number;
+  name: string | null;
+}
+
+export type Decision = { ok: true; caller: CallerSummary; agent: Agent; route: Route; key: string; slot: Slot } | { ok: false; refusal: Refusal; slot: Slot | null };
 
 export interface DecisionDeps {
   config(): Config['proxy'];
@@ -51,10 +57,11 @@ export function decideRequest(d: DecisionDeps, req: IncomingMessage, verdict: Ve
   const slot: Slot = { bucket: `${caller.exe_hash}:${caller.uid}`, perMinute: entry.rate_limit ?? d.config().rate_limit };
   const taken = d.limiter.take(slot.bucket, slot.perMinute);
   if (!taken.ok) return refused({ kind: 'rate_limited', provider: r.provider.name, perMinute: slot.perMinute, retryAfterSecs: taken.retryAfterSecs });
+  const agent: Agent = { id: entry.id, name: entry.friendly_name };
   const cached = d.vault.cached(r.provider.name);
-  if (cached !== undefined) return { ok: true, caller, route: r, key: cached, slot };
+  if (cached !== undefined) return { ok: true, caller, agent, route: r, key: cached, slot };
   return d.vault.key(r.provider.name).then(
-    (key): Decision => ({ ok: true, caller, route: r, key, slot }),
+    (key): Decision => ({ ok: true, caller, agent, route: r, key, slot }),
     (err: unknown): Decision => ({ ok: false, refusal: vaultRefusal(err), slot }),
   );
 }

@@ -16,6 +16,12 @@ export function writeError(res: ServerResponse, status: number, code: ErrorCode,
   res.end(body);
 }
 
+/** A filter the body passes before the guard (the injected usage chunk's stripper); it may hold back a partial line. */
+export interface BodyFilter {
+  push(chunk: Buffer): Buffer;
+  flush(): Buffer;
+}
+
 /** A forwarded response: every byte the client gets passes the guard, which masks an echoed key. */
 export class ResponseStream {
   constructor(
@@ -24,6 +30,7 @@ export class ResponseStream {
     private readonly requestId: string,
     /** Time inside Raypher before the upstream request, in ms. */
     private readonly overheadMs: number,
+    private readonly filter: BodyFilter | null = null,
   ) {}
 
   head(status: number, upstream: Record<string, string | string[] | undefined>): void {
@@ -35,7 +42,7 @@ export class ResponseStream {
 
   /** Writes what the scrubber lets through now (it may hold a few bytes back) and returns it; a full socket pauses the upstream. */
   chunk(chunk: Buffer, flow: Flow): Buffer {
-    const out = this.guard.filter(chunk);
+    const out = this.guard.filter(this.filter ? this.filter.push(chunk) : chunk);
     if (out.length > 0 && !this.res.write(out)) {
       flow.pause();
       this.res.once('drain', () => flow.resume());
@@ -48,7 +55,8 @@ export class ResponseStream {
    * client has in full is already on record as complete (tests/audit/journal.test.ts kills the proxy right after).
    */
   end(beforeLastByte: (rest: Buffer) => void): void {
-    const rest = this.guard.flush();
+    const held = this.filter?.flush();
+    const rest = held && held.length > 0 ? Buffer.concat([this.guard.filter(held), this.guard.flush()]) : this.guard.flush();
     beforeLastByte(rest);
     this.res.end(rest.length > 0 ? rest : undefined);
   }

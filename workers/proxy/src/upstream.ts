@@ -27,7 +27,7 @@ export interface UpstreamRequest {
   method: string;
   headers: Record<string, string | string[]>;
   /** The client's body, streamed, or null when it has none. */
-  body: Readable | AsyncIterable<Buffer> | null;
+  body: Readable | AsyncIterable<Buffer> | Buffer | null;
   headersTimeoutMs: number;
 }
 

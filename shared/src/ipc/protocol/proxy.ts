@@ -1,6 +1,7 @@
 // The proxy's operator surface: the allow list, identity posture and the panic switch (forwarded by the supervisor).
 import { defineControlMethods } from '../define.js';
-import { array, bool, empty, int, literal, nullable, object, str, type Infer } from '../schema.js';
+import { USAGE_GROUPS } from '../../vocab/index.js';
+import { array, bool, empty, int, literal, nullable, num, object, str, type Infer } from '../schema.js';
 import { QUICK_CONTROL_MS } from './common.js';
 
 /** How an entry's argv is read: binary (no script check), interpreters with a parsed grammar, generic (no options). */
@@ -50,6 +51,18 @@ export const identityPosture = object({
 export type IdentityPosture = Infer<typeof identityPosture>;
 
 /** The proxy's operator methods; the supervisor forwards each to the proxy worker with the caller attached. */
+const tokenTotals = object({ input: num(), output: num(), cache_read: num(), cache_write: num(), reasoning: num() });
+const usageLine = object({
+  key: str(),
+  agent: nullable(object({ entry_id: nullable(int()), name: nullable(str()), exe: nullable(str()), script: nullable(str()), uid: nullable(int()) })),
+  requests: int({ min: 0 }),
+  tokens: tokenTotals,
+  cost_micro_usd: num(),
+  unpriced: int({ min: 0 }),
+  usage_missing: int({ min: 0 }),
+});
+export type UsageReportLine = Infer<typeof usageLine>;
+
 export const ProxyControl = defineControlMethods('proxy', {
   /** Hashes the program, its script and every file of its pinned trees. */
   'allow.add': {
@@ -83,4 +96,6 @@ export const ProxyControl = defineControlMethods('proxy', {
   'panic.engage': { access: 'admin', timeoutMs: QUICK_CONTROL_MS, params: object({ reason: nullable(str({ max: 512 })) }), result: panicState },
   'panic.release': { access: 'admin', timeoutMs: QUICK_CONTROL_MS, params: empty(), result: panicState },
   'panic.status': { access: 'read', timeoutMs: QUICK_CONTROL_MS, params: empty(), result: panicState },
+  /** Usage from the audit rows: an aggregate over the ledger, so it may scan many rows. */
+  'usage.report': { access: 'read', timeoutMs: 60_000, params: object({ by: literal(...USAGE_GROUPS), sinceSecs: int({ min: 1, max: 10 * 365 * 86_400 }) }), result: object({ since: str(), lines: array(usageLine), pricesAsOf: str() }) },
 });

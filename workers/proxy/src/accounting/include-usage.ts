@@ -24,15 +24,13 @@ export function askForUsage(body: Buffer): Buffer | null {
 const MAX_LINE_BYTES = 1024 * 1024;
 
 /**
- * Filters the SSE stream of a request Raypher asked usage for. Holds at most one partial line. `onUsageChunk` gets
- * each dropped usage chunk's data (for the meter).
+ * Filters the SSE stream of a request Raypher asked usage for. Holds at most one partial line. The meter reads the
+ * upstream's bytes before this filter, so it sees the usage chunk this drops.
  */
 export class InjectedUsageStripper {
   private partial: Buffer[] = [];
   private partialBytes = 0;
   private dropBlank = false;
-
-  constructor(private readonly onUsageChunk: (data: Buffer) => void) {}
 
   push(chunk: Buffer): Buffer {
     const out: Buffer[] = [];
@@ -81,7 +79,6 @@ export class InjectedUsageStripper {
     if (json.startsWith('null', usageAt.value)) return Buffer.from(cut(body, body.length - json.length, usageAt) + text.slice(body.length));
     // The usage chunk Raypher asked for: empty choices and a usage object. Dropped with its blank line.
     if (/"choices"\s*:\s*\[\s*\]/.test(json)) {
-      this.onUsageChunk(Buffer.from(json));
       this.dropBlank = true;
       return EMPTY;
     }

@@ -24,7 +24,8 @@ export class UsageMeter {
   /** The JSON body went past MAX_JSON_BYTES: only its tail is kept. */
   private truncated = false;
 
-  constructor(contentType: string | undefined) {
+  /** `injected`: Raypher asked for the usage chunk (include_usage), so a usage read from it is `injected`. */
+  constructor(contentType: string | undefined, private readonly injected = false) {
     this.sse = /^text\/event-stream\b/i.test(contentType ?? '');
   }
 
@@ -43,7 +44,7 @@ export class UsageMeter {
     if (this.sse) this.endLine();
     else this.readBody();
     const reported = complete && this.final;
-    return { tokens: this.tokens, model: this.model, usage_source: reported ? 'reported' : 'missing' };
+    return { tokens: this.tokens, model: this.model, usage_source: reported ? (this.injected ? 'injected' : 'reported') : 'missing' };
   }
 
   private pushLines(chunk: Buffer): void {

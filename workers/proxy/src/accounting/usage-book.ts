@@ -1,0 +1,53 @@
+// What each completed exchange spent: priced, counted in today's totals (/health) and the per-identity metrics.
+import type { ProxyMetrics } from '../metrics.js';
+import type { PriceTable } from './prices.js';
+import { TOKEN_KINDS, type TokenCounts, type UsageRecord } from './types.js';
+
+export interface UsageToday extends Required<TokenCounts> {
+  /** UTC day the totals are for (YYYY-MM-DD); they start again at midnight UTC. */
+  date: string;
+  requests: number;
+  cost_micro_usd: number;
+  unpriced: number;
+}
+
+export class UsageBook {
+  private totals: UsageToday = empty(today());
+
+  constructor(private readonly prices: () => PriceTable, private readonly metrics: ProxyMetrics) {}
+
+  /**
+   * Prices one exchange and counts it. `identity`: the allow-list entry's name, or `entry-<id>` (bounded by the
+   * allow list). The model label is the price table's name for it, else `other`, so label values stay bounded.
+   */
+  record(identity: string, provider: string, status: number, r: UsageRecord): number | null {
+    const table = this.prices();
+    const cost = table.cost(provider, r.model, r.tokens);
+    const priced = table.find(provider, r.model);
+    const model = priced ? priced.model.replace(/\*$/, '') : 'other';
+    this.metrics.requests.inc({ identity, provider, status: String(status) });
+    for (const kind of TOKEN_KINDS) {
+      const n = r.tokens[kind];
+      if (n) this.metrics.tokens.inc({ identity, provider, model, kind }, n);
+    }
+    const t = this.current();
+    t.requests++;
+    for (const kind of TOKEN_KINDS) t[kind] += r.tokens[kind] ?? 0;
+    if (cost === null) t.unpriced++;
+    else t.cost_micro_usd += cost;
+    return cost;
+  }
+
+  today(): UsageToday {
+    return { ...this.current() };
+  }
+
+  private current(): UsageToday {
+    const day = today();
+    if (this.totals.date !== day) this.totals = empty(day);
+    return this.totals;
+  }
+}
+
+const today = () => new Date().toISOString().slice(0, 10);
+const empty = (date: string): UsageToday => ({ date, requests: 0, input: 0, output: 0, cache_read: 0, cache_write: 0, reasoning: 0, cost_micro_usd: 0, unpriced: 0 });
