@@ -5,6 +5,7 @@ import { IPC_TIMEOUTS, wireErrorSchema } from './envelopes.js';
 import { QUICK_CONTROL_MS, WORKER_STATES, workerName, type ControlOwner } from './common.js';
 import { ProxyControl, identityPosture, panicState } from './proxy.js';
 import { VaultControl } from './vault.js';
+import { ScannerControl } from './scanner.js';
 
 export const helloParams = object({ protocolVersion: int({ min: 0 }), client: str({ max: 64 }), version: str({ max: 64 }) });
 export const helloResult = object({ protocolVersion: int({ min: 0 }), daemonVersion: str({ max: 64 }) });
@@ -71,7 +72,11 @@ export const SupervisorControl = defineControlMethods('supervisor', {
 });
 
 /** Every worker-owned method, by name: the supervisor forwards each to its owner. A new worker adds its table here. */
-export const WorkerControl = Object.freeze({ ...VaultControl, ...ProxyControl });
+export const WorkerControl = Object.freeze({
+  ...VaultControl,
+  ...ProxyControl,
+  ...ScannerControl,
+});
 
 /** Every method of the control socket, by name; a name is declared once, in its owner's protocol file. */
 export const Control = Object.freeze({ ...SupervisorControl, ...WorkerControl });
