@@ -3,7 +3,8 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import type { AgentInfo, FindingInfo, StatusResult } from '@raypher/shared/ipc';
-import { ctl, Daemon, killAll, makeHome, waitFor } from '../helpers/daemon.js';
+import { writeFileSync } from 'node:fs';
+import { ctl, Daemon, killAll, makeHome, mergeConfig, renderToml, TEST_CONFIG, waitFor, type ConfigTables } from '../helpers/daemon.js';
 import { canary, filesContaining, seal } from '../vault/helpers.js';
 import { ctlError, ctlJson, FIXTURES, outputs, procState, PYTHON, startProcess, stopProcesses } from './helpers.js';
 
@@ -12,6 +13,7 @@ const SLOW = 120_000;
 let provider: Server;
 const held: Socket[] = [];
 let home: string;
+let config: ConfigTables;
 let d: Daemon;
 const key = canary();
 
@@ -20,10 +22,11 @@ beforeAll(async () => {
   provider = createServer((s) => held.push(s));
   await new Promise<void>((r) => provider.listen(0, '127.0.0.1', r));
   const port = (provider.address() as { port: number }).port;
-  home = makeHome({
+  config = {
     vault: { protector: 'host' },
     watchtower: { scan_interval_secs: 1, provider_hosts: '', provider_addresses: '127.0.0.1/32', bypass_ports: String(port), panic_action: 'suspend', protected: 'protected-sleeper' },
-  });
+  };
+  home = makeHome(config);
   d = await Daemon.start(home);
   const sealed = await seal(home, 'openai', key);
   outputs.push(sealed.stdout, sealed.stderr);
@@ -90,6 +93,25 @@ describe('scanner', () => {
     expect(listed.allowListed).toBe(true);
     await ctlJson(home, ['scan']);
     expect((await findings()).filter((f) => f.pid === viaProxy)).toEqual([]);
+  }, SLOW);
+
+  it('reports an agent the proxy refused as not listed (agent.unlisted), and applies action_medium = "suspend" to it', async () => {
+    const status = await ctlJson<StatusResult>(home, ['status']);
+    const proxyPort = /:(\d+)$/.exec(status.proxyAddress.split(',')[0] ?? '')?.[1] ?? '0';
+    const unlisted = startProcess(PYTHON, [join(FIXTURES, 'agent-unlisted.py'), proxyPort]).pid ?? 0;
+    const f = await waitFor(async () => (await findings()).find((x) => x.kind === 'agent.unlisted' && x.pid === unlisted), 30_000, 'agent.unlisted');
+    expect(f.risk).toBe('medium');
+    expect((await agents()).find((a) => a.pid === unlisted)?.reasons).toContain('refused by the proxy: not on the allow list');
+    expect(procState(unlisted)).not.toBe('T');
+
+    writeFileSync(join(home, 'config.toml'), renderToml(mergeConfig(TEST_CONFIG, config, { watchtower: { action_medium: 'suspend' } })));
+    outputs.push((await ctl(home, ['reload'])).stdout);
+    await waitFor(async () => procState(unlisted) === 'T', 30_000, 'the medium-risk agent suspended by policy');
+    // The critical ones stay: their action is still the default, alert.
+    expect([procState(aider), procState(script)]).toEqual(['S', 'S']);
+    writeFileSync(join(home, 'config.toml'), renderToml(mergeConfig(TEST_CONFIG, config)));
+    outputs.push((await ctl(home, ['reload'])).stdout);
+    process.kill(unlisted, 'SIGKILL');
   }, SLOW);
 
   it('suspends, resumes and kills a fake agent, and refuses every protected process', async () => {

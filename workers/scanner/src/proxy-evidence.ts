@@ -33,7 +33,7 @@ export class ProxyEvidence {
       const data = (JSON.parse(r.body) as { data?: { pid?: unknown; exe?: unknown; reason?: unknown } }).data ?? {};
       if (typeof data.pid !== 'number') continue;
       if (r.type === 'proxy.request') this.usedProxy.add(data.pid);
-      else if (data.reason === 'not_listed') this.denied.set(data.pid, { pid: data.pid, exe: typeof data.exe === 'string' ? data.exe : null });
+      else if (data.reason === 'not_listed' || data.reason === 'script_not_allowed') this.denied.set(data.pid, { pid: data.pid, exe: typeof data.exe === 'string' ? data.exe : null });
     }
     const allow = await this.db.all<{ exe_path: string }>('SELECT exe_path FROM allow_list');
     this.allowedExes = new Set(allow.map((a) => a.exe_path));
