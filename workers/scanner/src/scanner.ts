@@ -114,7 +114,7 @@ export class Scanner {
     }
     this.agents = agents;
     await this.enforce(agents, cfg);
-    const openFindings = await this.d.findings.openCount();
+    const openFindings = await this.d.findings.activeCount();
     const durationMs = performance.now() - t0;
     if (cfg.verbose) this.d.logger.info('scanner pass', { processes: procs.length, agents: agents.length, open_findings: openFindings, ms: Math.round(durationMs * 10) / 10 });
     return { processes: procs.length, agents: agents.length, openFindings, durationMs };

@@ -33,39 +33,56 @@ interface FindingRow {
 
 const COLUMNS = 'id, kind, subject, pid, exe, identity, fingerprint, detail, risk, state, first_seen, last_seen';
 
+/** Seconds between last_seen refreshes of a finding that is still there (one UPDATE for all of them). */
+const LAST_SEEN_REFRESH_MS = 30_000;
+
 export class FindingsStore {
+  /** Unresolved findings by subject: only this worker writes the table, so the copy stays true after load(). */
+  private live: Map<string, FindingRow> | null = null;
+  private lastSeenWrittenAt = 0;
+
   constructor(private readonly db: Db, private readonly ledger: AuditLedger) {}
 
   /** Brings the table in line with this pass's causes; returns the findings opened now. */
   async reconcile(causes: readonly Cause[]): Promise<FindingInfo[]> {
     const now = new Date().toISOString();
-    const live = await this.db.all<FindingRow>(`SELECT ${COLUMNS} FROM findings WHERE state != 'resolved'`);
-    const bySubject = new Map(live.map((r) => [r.subject, r]));
+    const live = await this.liveRows();
     const seen = new Set<string>();
     const opened: FindingInfo[] = [];
     for (const c of causes) {
       if (seen.has(c.subject)) continue;
       seen.add(c.subject);
-      const row = bySubject.get(c.subject);
-      if (row) {
-        await this.db.run('UPDATE findings SET last_seen = ?, risk = ? WHERE id = ?', [now, c.risk, row.id]);
-        continue;
-      }
+      if (live.has(c.subject)) continue;
       const detail = JSON.stringify(c.detail);
       const { lastID } = await this.db.run(
         `INSERT INTO findings (kind, subject, pid, exe, identity, fingerprint, detail, risk, first_seen, last_seen, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open')`,
         [c.kind, c.subject, c.pid, c.exe, c.identity, c.fingerprint, detail, c.risk, now, now],
       );
+      const row: FindingRow = { id: lastID, kind: c.kind, subject: c.subject, pid: c.pid, exe: c.exe, identity: c.identity, fingerprint: c.fingerprint, detail, risk: c.risk, state: 'open', first_seen: now, last_seen: now };
+      live.set(c.subject, row);
       await this.ledger.append('scanner.finding_opened', { id: lastID, kind: c.kind, pid: c.pid, exe: c.exe, identity: c.identity, fingerprint: c.fingerprint, detail: c.detail, risk: c.risk });
       if (c.kind === 'key.exposed') await this.ledger.append('scanner.key_exposure', { id: lastID, pid: c.pid, exe: c.exe, fingerprint: c.fingerprint, ...c.detail });
-      opened.push(toInfo({ id: lastID, kind: c.kind, subject: c.subject, pid: c.pid, exe: c.exe, identity: c.identity, fingerprint: c.fingerprint, detail, risk: c.risk, state: 'open', first_seen: now, last_seen: now }));
+      opened.push(toInfo(row));
     }
-    for (const row of live) {
-      if (seen.has(row.subject)) continue;
-      await this.db.run(`UPDATE findings SET state = 'resolved', resolved_at = ? WHERE id = ?`, [now, row.id]);
+    for (const [subject, row] of live) {
+      if (seen.has(subject)) continue;
+      await this.db.run(`UPDATE findings SET state = 'resolved', resolved_at = ?, last_seen = ? WHERE id = ?`, [now, now, row.id]);
+      live.delete(subject);
       await this.ledger.append('scanner.finding_resolved', { id: row.id, kind: row.kind, pid: row.pid, reason: 'cause gone' });
     }
+    if (live.size > 0 && Date.now() - this.lastSeenWrittenAt > LAST_SEEN_REFRESH_MS) {
+      this.lastSeenWrittenAt = Date.now();
+      const ids = [...live.values()].map((r) => r.id);
+      await this.db.run(`UPDATE findings SET last_seen = ? WHERE id IN (${ids.map(() => '?').join(', ')})`, [now, ...ids]);
+    }
     return opened;
+  }
+
+  private async liveRows(): Promise<Map<string, FindingRow>> {
+    if (this.live) return this.live;
+    const rows = await this.db.all<FindingRow>(`SELECT ${COLUMNS} FROM findings WHERE state != 'resolved'`);
+    this.live = new Map(rows.map((r) => [r.subject, r]));
+    return this.live;
   }
 
   async list(all: boolean): Promise<FindingInfo[]> {
@@ -80,12 +97,15 @@ export class FindingsStore {
       await this.db.run(`UPDATE findings SET state = 'acknowledged' WHERE id = ?`, [id]);
       await this.ledger.append('scanner.finding_acknowledged', { id, kind: row.kind, pid: row.pid, by });
       row.state = 'acknowledged';
+      const cached = this.live?.get(row.subject);
+      if (cached) cached.state = 'acknowledged';
     }
     return toInfo(row);
   }
 
-  async openCount(): Promise<number> {
-    return (await this.db.get<{ n: number }>(`SELECT COUNT(*) AS n FROM findings WHERE state = 'open'`))?.n ?? 0;
+  /** Findings not resolved (open or acknowledged): /health's active_threats. */
+  async activeCount(): Promise<number> {
+    return (await this.liveRows()).size;
   }
 }
 
