@@ -48,7 +48,7 @@ function tryRead(fn: () => string): string | null {
 }
 
 /** Known pids have their stat line re-read once every this many passes (a slice each pass), to catch a reused pid. */
-const RECHECK_SLICES = 8;
+const RECHECK_SLICES = 16;
 
 export class ProcInventory {
   private known = new Map<number, ProcessInfo>();
