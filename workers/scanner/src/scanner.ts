@@ -23,6 +23,8 @@ interface FoundKey {
 }
 
 interface Analysis {
+  /** The inventory record analysed: a new record for the same pid and start time (re-read after an exec) is analysed again. */
+  readonly info: ProcessInfo;
   readonly match: AgentMatch | null;
   readonly keys: readonly FoundKey[];
 }
@@ -70,7 +72,7 @@ export class Scanner {
     let newKeys = false;
     const fresh: ProcessInfo[] = [];
     for (const p of procs) {
-      if (this.analyses.has(keyOf(p)) || p.kernelThread || p.pid === process.pid) continue;
+      if (this.analyses.get(keyOf(p))?.info === p || p.kernelThread || p.pid === process.pid) continue;
       fresh.push(p);
     }
     if (this.sealed === null || this.passes % SEALED_REFRESH_PASSES === 0) this.sealed = await readSealedIndex(this.d.vaultDb);
@@ -80,9 +82,10 @@ export class Scanner {
         newKeys = true;
         this.sealed = await readSealedIndex(this.d.vaultDb);
       }
-      const a: Analysis = { match: this.d.detector.match(p), keys: keys.map((k) => ({ variable: k.variable, provider: k.provider, fingerprint: this.sealed?.fingerprintOf(k.value) ?? null })) };
+      const before = this.analyses.get(keyOf(p))?.match ?? null;
+      const a: Analysis = { info: p, match: this.d.detector.match(p), keys: keys.map((k) => ({ variable: k.variable, provider: k.provider, fingerprint: this.sealed?.fingerprintOf(k.value) ?? null })) };
       this.analyses.set(keyOf(p), a);
-      if (a.match) await this.d.ledger.append('scanner.agent_detected', { pid: p.pid, exe: p.exe, signature: a.match.id, name: a.match.name, reasons: a.match.reasons });
+      if (a.match && a.match.id !== before?.id) await this.d.ledger.append('scanner.agent_detected', { pid: p.pid, exe: p.exe, signature: a.match.id, name: a.match.name, reasons: a.match.reasons });
     }
     this.passes++;
     await this.d.evidence.refresh();

@@ -22,3 +22,19 @@ test('a new process is listed with its argv[0], exe and cwd', async () => {
     child.kill();
   }
 });
+
+test('a process seen before it executed its program is read again after the exec', async () => {
+  const inv = new ProcInventory();
+  const child = spawn('bash', ['-c', 'sleep 1; exec -a aider sleep 30'], { stdio: 'ignore' });
+  try {
+    await new Promise((r) => setTimeout(r, 100));
+    const before = inv.scan().find((x) => x.pid === child.pid);
+    expect(before?.cmdline[0]).toBe('bash');
+    await new Promise((r) => setTimeout(r, 2000));
+    const after = inv.scan().find((x) => x.pid === child.pid);
+    expect(after?.cmdline[0]).toBe('aider');
+    expect(after?.startTime).toBe(before?.startTime);
+  } finally {
+    child.kill();
+  }
+});

@@ -1,4 +1,4 @@
-// Linux process inventory from /proc, incremental: every pass reads each pid's stat line; details only for pids it has not seen.
+// Linux process inventory from /proc, incremental: details only for pids not seen before, or seen while young enough to exec yet.
 import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 
 export interface ProcessInfo {
@@ -39,6 +39,12 @@ export function parseStat(text: string): StatLine | null {
   return { comm: text.slice(open + 1, close), ppid: Number(f[1]), session: Number(f[3]), flags: Number(f[6]), startTime: Number(f[19]) };
 }
 
+/** Seconds since boot (/proc/uptime), in stat's clock ticks. */
+function uptimeTicks(root: string): number {
+  const text = tryRead(() => readFileSync(`${root}/uptime`, 'latin1'));
+  return text === null ? Number.MAX_SAFE_INTEGER : Math.floor(Number(text.split(' ')[0]) * CLK_TCK);
+}
+
 function tryRead(fn: () => string): string | null {
   try {
     return fn();
@@ -47,12 +53,20 @@ function tryRead(fn: () => string): string | null {
   }
 }
 
+/** A process younger than this when its details were read may still exec (fork, then exec): read again next pass. */
+const SETTLE_TICKS = 5 * 100;
+/** USER_HZ: the unit of stat's start time (100 on every Linux this runs on). */
+const CLK_TCK = 100;
+
 /** Known pids have their stat line re-read once every this many passes (a slice each pass), to catch a reused pid. */
 const RECHECK_SLICES = 16;
 
 export class ProcInventory {
   private known = new Map<number, ProcessInfo>();
+  /** Records read while their process was young: re-read each pass until it is not (a new object when re-read). */
+  private unsettled = new Set<ProcessInfo>();
   private pass = 0;
+  private nowTicks = 0;
 
   constructor(private readonly root = '/proc') {}
 
@@ -60,13 +74,14 @@ export class ProcInventory {
   scan(): ProcessInfo[] {
     const next = new Map<number, ProcessInfo>();
     const slice = this.pass++ % RECHECK_SLICES;
+    this.nowTicks = uptimeTicks(this.root);
     for (const name of readdirSync(this.root)) {
       const c = name.charCodeAt(0);
       if (c < 48 || c > 57) continue;
       const pid = Number(name);
       const seen = this.known.get(pid);
       // A pid seen on the last pass is the same process unless it was reused in between: checked a slice at a time.
-      if (seen && pid % RECHECK_SLICES !== slice) {
+      if (seen && pid % RECHECK_SLICES !== slice && !this.unsettled.has(seen)) {
         next.set(pid, seen);
         continue;
       }
@@ -75,10 +90,11 @@ export class ProcInventory {
       const stat = parseStat(statText);
       if (!stat) continue;
       const prev = this.known.get(pid);
-      const info = prev && prev.startTime === stat.startTime ? prev : this.details(pid, stat);
+      const info = prev && prev.startTime === stat.startTime && !this.unsettled.has(prev) ? prev : this.details(pid, stat);
       if (info) next.set(pid, info);
     }
     this.known = next;
+    for (const u of this.unsettled) if (next.get(u.pid) !== u) this.unsettled.delete(u);
     return [...next.values()];
   }
 
@@ -101,9 +117,10 @@ export class ProcInventory {
       return null;
     }
     const kernelThread = (stat.flags & PF_KTHREAD) !== 0;
+    const young = !kernelThread && this.nowTicks - stat.startTime < SETTLE_TICKS;
     const raw = kernelThread ? '' : (tryRead(() => readFileSync(`${dir}/cmdline`, 'utf8')) ?? '');
     const cmdline = raw.length === 0 ? [] : raw.replace(/\0$/, '').split('\0');
-    return {
+    const info: ProcessInfo = {
       pid,
       ppid: stat.ppid,
       uid,
@@ -115,5 +132,7 @@ export class ProcInventory {
       cmdline,
       cwd: kernelThread ? null : tryRead(() => readlinkSync(`${dir}/cwd`)),
     };
+    if (young) this.unsettled.add(info);
+    return info;
   }
 }
