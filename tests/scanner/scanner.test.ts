@@ -3,7 +3,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import type { AgentInfo, FindingInfo, StatusResult } from '@raypher/shared/ipc';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { ctl, Daemon, killAll, makeHome, mergeConfig, renderToml, TEST_CONFIG, waitFor, type ConfigTables } from '../helpers/daemon.js';
 import { canary, filesContaining, seal } from '../vault/helpers.js';
 import { ctlError, ctlJson, FIXTURES, outputs, procState, PYTHON, startProcess, stopProcesses } from './helpers.js';
@@ -41,6 +41,13 @@ afterAll(async () => {
   await killAll();
 });
 
+const cmdline = (pid: number): string[] => {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+  } catch {
+    return [];
+  }
+};
 const agents = () => ctlJson<AgentInfo[]>(home, ['agents']);
 const findings = (all = false) => ctlJson<FindingInfo[]>(home, all ? ['findings', '--all'] : ['findings']);
 
@@ -55,10 +62,11 @@ describe('scanner', () => {
     const scriptPath = join(FIXTURES, 'agent.py');
     script = startProcess(PYTHON, [scriptPath, port], { env: { OPENAI_API_KEY: key } }).pid ?? 0;
 
-    const listed = await waitFor(async () => {
-      const a = await agents();
-      return a.some((x) => x.pid === aider) && a.some((x) => x.pid === script) ? a : undefined;
-    }, 60_000, 'both fake agents listed');
+    // Both have executed their programs; then two passes (on demand, serialized with the timer's) must list them.
+    await waitFor(async () => cmdline(aider)[0] === 'aider' && cmdline(script)[1] === scriptPath, 10_000, 'the fake agents executed');
+    await ctlJson(home, ['scan']);
+    await ctlJson(home, ['scan']);
+    const listed = await agents();
     const fake = listed.find((x) => x.pid === aider);
     expect(fake).toMatchObject({ signature: 'aider', name: 'Aider', allowListed: false, viaProxy: false });
     expect(fake?.reasons).toEqual(expect.arrayContaining([expect.stringMatching(/argv\[0\] is 'aider'/), expect.stringMatching(/OPENAI_API_KEY holds a openai key \(fp:/)]));
