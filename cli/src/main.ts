@@ -19,6 +19,9 @@ import { workerCommand } from './commands/workers.js';
 import { panicEngageCommand, panicReleaseCommand, panicStatusCommand } from './commands/panic.js';
 import { allowAddCommand, allowListCommand, allowRefreshCommand, allowRemoveCommand, type AllowArgs } from './commands/allow.js';
 import { sealCommand, secretsCommand, secretsRmCommand, unsealCommand, vaultInitCommand, vaultRecoverCommand, vaultRotateCommand, vaultStatusCommand } from './commands/vault.js';
+import { agentsCommand, scanCommand } from './commands/agents.js';
+import { findingsAckCommand, findingsCommand } from './commands/findings.js';
+import { terminatorCommand } from './commands/terminator.js';
 import { cliPaths, EXIT, exitCodeFor, type CliContext } from './context.js';
 
 interface GlobalArgs {
@@ -66,6 +69,7 @@ function mountVerbs(y: Argv<GlobalArgs>, verbs: readonly UpdateVerb[]): Argv<Glo
 }
 
 const provider = { type: 'string', demandOption: true, describe: 'Provider name ([a-z0-9_-], up to 64)' } as const;
+const pid = (y: Argv<GlobalArgs>) => y.positional('pid', { type: 'number', demandOption: true, describe: 'process id' });
 const worker = (y: Argv<GlobalArgs>) => y.positional('worker', { choices: WORKER_NAMES, demandOption: true, describe: 'worker name' });
 
 await yargs(hideBin(process.argv))
@@ -166,6 +170,20 @@ await yargs(hideBin(process.argv))
         .option('since', { type: 'string', default: '24h', describe: 'How far back: 30m, 24h, 7d, 2w' }),
     action((ctx, a: GlobalArgs & { by: UsageGroup; since: string }) => usageCommand(ctx, { by: a.by, since: a.since })),
   )
+  .command('agents', 'AI agents the scanner found: pid, name, risk, reasons, allow-listed, via the proxy', {}, action((ctx) => agentsCommand(ctx)))
+  .command('scan', 'Run a scanner pass now and print its result and time', {}, action((ctx) => scanCommand(ctx)))
+  .command(
+    'findings',
+    'Open scanner findings (keys exposed, proxy bypass, unlisted agents); findings --all; findings ack ID',
+    (y) =>
+      y
+        .command('ack <id>', 'Acknowledge a finding', (yy) => yy.positional('id', { type: 'number', demandOption: true }), action((ctx, a: GlobalArgs & { id: number }) => findingsAckCommand(ctx, a.id)))
+        .option('all', { type: 'boolean', default: false, describe: 'Include resolved findings' }),
+    action((ctx, a: GlobalArgs & { all: boolean }) => findingsCommand(ctx, a.all)),
+  )
+  .command('kill <pid>', 'Kill a process (SIGKILL; never a protected one)', pid, action((ctx, a: GlobalArgs & { pid: number }) => terminatorCommand(ctx, 'kill', a.pid)))
+  .command('suspend <pid>', 'Suspend a process (SIGSTOP; never a protected one)', pid, action((ctx, a: GlobalArgs & { pid: number }) => terminatorCommand(ctx, 'suspend', a.pid)))
+  .command('resume <pid>', 'Resume a suspended process (SIGCONT)', pid, action((ctx, a: GlobalArgs & { pid: number }) => terminatorCommand(ctx, 'resume', a.pid)))
   .command('vault', 'Vault status, key rotation and recovery', (y) =>
     y
       .command('status', 'Protector, TPM, key version, lock state', {}, action((ctx) => vaultStatusCommand(ctx)))

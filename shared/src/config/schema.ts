@@ -2,6 +2,8 @@
 import { key, type KeySpec } from './spec.js';
 
 const LIVE = { live: true } as const;
+/** What the terminator may do to a detected agent ([watchtower] action_<risk>). */
+const ACTIONS = ['alert', 'suspend', 'kill'] as const;
 
 export const CONFIG_SCHEMA = {
   service: {
@@ -49,6 +51,16 @@ export const CONFIG_SCHEMA = {
     scan_interval_secs: key.int(2, 'Seconds between scanner passes.', { min: 1, max: 3600, unit: 's', live: true }),
     alert_threshold: key.enum(['low', 'medium', 'high', 'critical'] as const, 'medium', 'Lowest risk level that raises an alert.', LIVE),
     verbose: key.bool(false, 'Log every scanner pass.', LIVE),
+    action_low: key.enum(ACTIONS, 'alert', 'What the terminator does to a detected agent at risk low: alert (record only), suspend (SIGSTOP) or kill. Protected processes are never signalled.', LIVE),
+    action_medium: key.enum(ACTIONS, 'alert', 'Action for an agent at risk medium (alert, suspend, kill).', LIVE),
+    action_high: key.enum(ACTIONS, 'alert', 'Action for an agent at risk high (alert, suspend, kill).', LIVE),
+    action_critical: key.enum(ACTIONS, 'alert', 'Action for an agent at risk critical (alert, suspend, kill).', LIVE),
+    panic_action: key.enum(['none', 'suspend'] as const, 'none', 'While panic is engaged: none, or suspend every detected agent that is not protected (resumed on release).', LIVE),
+    protected: key.string('', 'Comma-separated executable paths or process names the terminator never signals, besides the built-in protected set.', LIVE),
+    provider_hosts: key.string('api.openai.com,api.anthropic.com,generativelanguage.googleapis.com,api.groq.com', 'Comma-separated provider hostnames, resolved every provider_resolve_secs; an agent connected to one of their addresses directly bypasses the proxy.', LIVE),
+    provider_addresses: key.string('', 'Comma-separated extra provider addresses or CIDRs (e.g. 203.0.113.0/24).', LIVE),
+    bypass_ports: key.string('443', 'Comma-separated remote ports that count as a direct provider connection.', LIVE),
+    provider_resolve_secs: key.int(600, 'Seconds between resolutions of provider_hosts.', { min: 10, max: 86_400, unit: 's', live: true }),
   },
   updater: {
     enabled: key.bool(false, 'Check the signed update feed (a TUF repository) for new worker bundles. Needs metadata_url, targets_url and a trusted root.json.', LIVE),

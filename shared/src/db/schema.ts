@@ -97,4 +97,28 @@ export const RAYPHER_DB_MIGRATIONS: readonly Migration[] = [
       CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints BEGIN SELECT RAISE(ABORT, 'audit_checkpoints is append-only'); END;
     `,
   },
+  {
+    // Issue 13: the scanner's findings. subject is the dedupe key of one cause (kind, pid, start time, variable...);
+    // detail is JSON without any secret (variable name, provider, whether the fingerprint matches a sealed key).
+    version: 6,
+    sql: `
+      CREATE TABLE findings (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        pid INTEGER,
+        exe TEXT,
+        identity TEXT,
+        fingerprint TEXT,
+        detail TEXT NOT NULL DEFAULT '{}',
+        risk TEXT NOT NULL,
+        first_seen TEXT NOT NULL,
+        last_seen TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('open', 'acknowledged', 'resolved')),
+        resolved_at TEXT
+      );
+      CREATE INDEX findings_state ON findings(state);
+      CREATE INDEX findings_subject ON findings(subject);
+    `,
+  },
 ];

@@ -1,5 +1,5 @@
 // AES-256-GCM with a fresh nonce per write and AAD binding; helpers that zero key material after use.
-import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { RaypherError } from '@raypher/shared/errors';
 
 export const KEY_BYTES = 32;
@@ -44,10 +44,8 @@ export function combineKeys(host: Buffer, tpm: Buffer): Buffer {
   return createHash('sha256').update(host).update(tpm).digest();
 }
 
-/** A short, stable fingerprint of a secret that reveals nothing usable about it. */
-export function fingerprint(salt: Buffer, secret: Buffer): string {
-  return `fp:${createHmac('sha256', salt).update(secret).digest('hex').slice(0, 12)}`;
-}
+/** Moved to shared so the scanner computes the same fingerprint for a key it finds in an environment. */
+export { fingerprint } from '@raypher/shared/vocab';
 
 export function zero(...buffers: Array<Buffer | undefined | null>): void {
   for (const b of buffers) b?.fill(0);

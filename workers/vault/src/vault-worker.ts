@@ -6,6 +6,7 @@ import { CheckpointSigner } from './checkpoint-signer.js';
 import type { WorkerModule } from '@raypher/shared/worker';
 import { Keyring } from './keyring.js';
 import { Tpm2 } from './protectors/tpm2.js';
+import { computeSiliconId } from './silicon-id.js';
 import { VaultStore } from './store.js';
 import { VaultService } from './vault-service.js';
 import { startVaultSocket, type VaultSocketServer } from './vault-socket.js';
@@ -30,6 +31,9 @@ export const vaultWorker: WorkerModule<'vault'> = {
       ctx.logger.error('vault is locked', { code: keyring.lastError.code, error: keyring.lastError.message });
       await audit.append('vault.locked', { code: keyring.lastError.code, reason: keyring.lastError.message });
     }
+    // Computed once, off the start path (tpm2_createek takes a while); /health shows null until then.
+    let siliconId: string | null = null;
+    void computeSiliconId(keyring.tpmPresent ? tpm : null).then((id) => (siliconId = id), () => undefined);
     const service = new VaultService({
       store,
       keyring,
@@ -69,7 +73,8 @@ export const vaultWorker: WorkerModule<'vault'> = {
       },
       health: () => {
         void store.count().then((n) => (sealedKeys = n), () => undefined);
-        return { vault: { state: keyring.unlocked ? 'unlocked' : 'locked', protector: keyring.protector, sealed_keys: sealedKeys, tpm_present: keyring.tpmPresent } };
+        // silicon_id is a top-level /health field: the supervisor spreads worker sections over its null.
+        return { vault: { state: keyring.unlocked ? 'unlocked' : 'locked', protector: keyring.protector, sealed_keys: sealedKeys, tpm_present: keyring.tpmPresent }, silicon_id: siliconId };
       },
     };
   },

@@ -2,11 +2,12 @@ import { WORKER_NAMES, forwarded } from './common.js';
 import { Control, methodsOwnedBy, SupervisorControl, WorkerControl } from './control.js';
 import { ProxyControl } from './proxy.js';
 import { VaultControl } from './vault.js';
+import { ScannerControl } from './scanner.js';
 import { UpdaterControl } from './updater.js';
 
 describe('control method definitions', () => {
   it('declare every name once, in one owner table, with its owner and a timeout', () => {
-    const tables = [SupervisorControl, VaultControl, ProxyControl, UpdaterControl];
+    const tables = [SupervisorControl, VaultControl, ProxyControl, UpdaterControl, ScannerControl];
     const names = tables.flatMap((t) => Object.keys(t));
     expect(new Set(names).size).toBe(names.length);
     expect(Object.keys(Control).sort()).toEqual([...names].sort());
@@ -20,6 +21,7 @@ describe('control method definitions', () => {
   it('sorts methods by owner: the supervisor answers its own, every other one is forwarded', () => {
     expect(Object.keys(methodsOwnedBy('vault')).sort()).toEqual(Object.keys(VaultControl).sort());
     expect(Object.keys(methodsOwnedBy('proxy')).sort()).toEqual(Object.keys(ProxyControl).sort());
+    expect(Object.keys(methodsOwnedBy('scanner')).sort()).toEqual(Object.keys(ScannerControl).sort());
     expect(Object.keys(methodsOwnedBy('supervisor'))).toContain('hello');
     expect(Object.values(WorkerControl).map((def) => def.owner)).not.toContain('supervisor');
   });

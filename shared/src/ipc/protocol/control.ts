@@ -6,6 +6,7 @@ import { QUICK_CONTROL_MS, WORKER_STATES, workerName, type ControlOwner } from '
 import { ProxyControl, identityPosture, panicState } from './proxy.js';
 import { VaultControl } from './vault.js';
 import { UpdaterControl } from './updater.js';
+import { ScannerControl } from './scanner.js';
 
 export const helloParams = object({ protocolVersion: int({ min: 0 }), client: str({ max: 64 }), version: str({ max: 64 }) });
 export const helloResult = object({ protocolVersion: int({ min: 0 }), daemonVersion: str({ max: 64 }) });
@@ -76,6 +77,7 @@ export const WorkerControl = Object.freeze({
   ...VaultControl,
   ...ProxyControl,
   ...UpdaterControl,
+  ...ScannerControl,
 });
 
 /** Every method of the control socket, by name; a name is declared once, in its owner's protocol file. */

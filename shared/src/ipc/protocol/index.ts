@@ -6,5 +6,6 @@ export * from './control.js';
 export * from './vault.js';
 export * from './proxy.js';
 export * from './updater.js';
+export * from './scanner.js';
 export * from './worker.js';
 export { defineControlMethods, defineEvents, defineMethods, type Access, type ControlMethodDef, type EventDef, type MethodDef } from '../define.js';

@@ -43,6 +43,14 @@ export class Tpm2 {
     }
   }
 
+  /** The endorsement key's public area (TPM2B_PUBLIC, default RSA template): the same bytes on every call for one TPM. */
+  async endorsementPublic(): Promise<Buffer> {
+    return this.withWorkDir(async (work) => {
+      await this.run('tpm2_createek', ['-c', join(work, 'ek.ctx'), '-G', 'rsa', '-u', join(work, 'ek.pub')]);
+      return readFileSync(join(work, 'ek.pub'));
+    });
+  }
+
   /** Seals secret in a new TPM object (replacing the blobs on disk atomically). */
   async sealNew(secret: Buffer): Promise<void> {
     await this.withWorkDir(async (work) => {

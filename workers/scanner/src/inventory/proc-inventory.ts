@@ -1,0 +1,138 @@
+// Linux process inventory from /proc, incremental: details only for pids not seen before, or seen while young enough to exec yet.
+import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+
+export interface ProcessInfo {
+  readonly pid: number;
+  readonly ppid: number;
+  readonly uid: number;
+  /** Start time in clock ticks since boot (/proc/<pid>/stat field 22): with the pid, a process's identity. */
+  readonly startTime: number;
+  /** The kernel's short name (comm). */
+  readonly comm: string;
+  /** Session id: the terminator protects the operator's own session. */
+  readonly session: number;
+  readonly kernelThread: boolean;
+  /** null when the link cannot be read (another user's process without root, a kernel thread). */
+  readonly exe: string | null;
+  readonly cmdline: readonly string[];
+  readonly cwd: string | null;
+}
+
+/** PF_KTHREAD in /proc/<pid>/stat flags. */
+const PF_KTHREAD = 0x00200000;
+
+interface StatLine {
+  ppid: number;
+  session: number;
+  flags: number;
+  startTime: number;
+  comm: string;
+}
+
+/** Parses /proc/<pid>/stat; comm may hold spaces and parentheses, so fields are counted after its last ')'. */
+export function parseStat(text: string): StatLine | null {
+  const open = text.indexOf('(');
+  const close = text.lastIndexOf(')');
+  if (open < 0 || close < open) return null;
+  const f = text.slice(close + 2).split(' ');
+  // f[0] is field 3 (state): field N is f[N - 3].
+  return { comm: text.slice(open + 1, close), ppid: Number(f[1]), session: Number(f[3]), flags: Number(f[6]), startTime: Number(f[19]) };
+}
+
+/** Seconds since boot (/proc/uptime), in stat's clock ticks. */
+function uptimeTicks(root: string): number {
+  const text = tryRead(() => readFileSync(`${root}/uptime`, 'latin1'));
+  return text === null ? Number.MAX_SAFE_INTEGER : Math.floor(Number(text.split(' ')[0]) * CLK_TCK);
+}
+
+function tryRead(fn: () => string): string | null {
+  try {
+    return fn();
+  } catch {
+    return null;
+  }
+}
+
+/** A process younger than this when its details were read may still exec (fork, then exec): read again next pass. */
+const SETTLE_TICKS = 5 * 100;
+/** USER_HZ: the unit of stat's start time (100 on every Linux this runs on). */
+const CLK_TCK = 100;
+
+/** Known pids have their stat line re-read once every this many passes (a slice each pass), to catch a reused pid. */
+const RECHECK_SLICES = 16;
+
+export class ProcInventory {
+  private known = new Map<number, ProcessInfo>();
+  /** Records read while their process was young: re-read each pass until it is not (a new object when re-read). */
+  private unsettled = new Set<ProcessInfo>();
+  private pass = 0;
+  private nowTicks = 0;
+
+  constructor(private readonly root = '/proc') {}
+
+  /** Every process now; details of a pid seen before (same start time) come from the last pass. */
+  scan(): ProcessInfo[] {
+    const next = new Map<number, ProcessInfo>();
+    const slice = this.pass++ % RECHECK_SLICES;
+    this.nowTicks = uptimeTicks(this.root);
+    for (const name of readdirSync(this.root)) {
+      const c = name.charCodeAt(0);
+      if (c < 48 || c > 57) continue;
+      const pid = Number(name);
+      const seen = this.known.get(pid);
+      // A pid seen on the last pass is the same process unless it was reused in between: checked a slice at a time.
+      if (seen && pid % RECHECK_SLICES !== slice && !this.unsettled.has(seen)) {
+        next.set(pid, seen);
+        continue;
+      }
+      const statText = tryRead(() => readFileSync(`${this.root}/${name}/stat`, 'latin1'));
+      if (statText === null) continue; // exited between readdir and read
+      const stat = parseStat(statText);
+      if (!stat) continue;
+      const prev = this.known.get(pid);
+      const info = prev && prev.startTime === stat.startTime && !this.unsettled.has(prev) ? prev : this.details(pid, stat);
+      if (info) next.set(pid, info);
+    }
+    this.known = next;
+    for (const u of this.unsettled) if (next.get(u.pid) !== u) this.unsettled.delete(u);
+    return [...next.values()];
+  }
+
+  /** The last pass's record of one pid, if it is still the same process (its start time read now). */
+  current(pid: number): ProcessInfo | undefined {
+    const info = this.known.get(pid);
+    const text = tryRead(() => readFileSync(`${this.root}/${pid}/stat`, 'latin1'));
+    const stat = text === null ? null : parseStat(text);
+    if (!stat) return undefined;
+    if (info && info.startTime === stat.startTime) return info;
+    return this.details(pid, stat) ?? undefined;
+  }
+
+  private details(pid: number, stat: StatLine): ProcessInfo | null {
+    const dir = `${this.root}/${pid}`;
+    let uid: number;
+    try {
+      uid = statSync(dir).uid;
+    } catch {
+      return null;
+    }
+    const kernelThread = (stat.flags & PF_KTHREAD) !== 0;
+    const young = !kernelThread && this.nowTicks - stat.startTime < SETTLE_TICKS;
+    const raw = kernelThread ? '' : (tryRead(() => readFileSync(`${dir}/cmdline`, 'utf8')) ?? '');
+    const cmdline = raw.length === 0 ? [] : raw.replace(/\0$/, '').split('\0');
+    const info: ProcessInfo = {
+      pid,
+      ppid: stat.ppid,
+      uid,
+      startTime: stat.startTime,
+      comm: stat.comm,
+      session: stat.session,
+      kernelThread,
+      exe: kernelThread ? null : tryRead(() => readlinkSync(`${dir}/exe`)),
+      cmdline,
+      cwd: kernelThread ? null : tryRead(() => readlinkSync(`${dir}/cwd`)),
+    };
+    if (young) this.unsettled.add(info);
+    return info;
+  }
+}
