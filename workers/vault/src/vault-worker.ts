@@ -47,18 +47,23 @@ export const vaultWorker: WorkerModule<'vault'> = {
     const checkpointer = new Checkpointer(auditDb, CheckpointSigner.load(ctx.paths.dataDir, process.getuid?.() ?? 0), ctx.logger, ctx.config.audit.checkpoint_interval_secs);
     checkpointer.start();
 
+    // /health is answered synchronously: the key count is kept current by the methods that change it.
+    let sealedKeys = await store.count();
+    const recounted = async <T>(result: T): Promise<T> => {
+      sealedKeys = await store.count();
+      return result;
+    };
     serveOwnedMethods(ctx, 'vault', {
-      'vault.seal': ({ caller, args }) => service.seal(args.provider, args.secret, caller),
+      'vault.seal': async ({ caller, args }) => recounted(await service.seal(args.provider, args.secret, caller)),
       'vault.unseal': async ({ caller, args }) => ({ provider: args.provider, secret: await service.unseal(args.provider, caller, 'raypherctl') }),
       'vault.list': async () => ({ secrets: await service.list() }),
-      'vault.delete': async ({ caller, args }) => (await service.delete(args.provider, caller), {}),
+      'vault.delete': async ({ caller, args }) => (await service.delete(args.provider, caller), recounted({})),
       'vault.rotate': ({ caller }) => service.rotate(caller),
       'vault.status': () => service.status(),
       'vault.initRecovery': async ({ caller, args }) => ({ recoveryKey: await service.initRecovery(args.replace, caller) }),
-      'vault.recover': ({ caller, args }) => service.recover(args.recoveryKey, caller),
+      'vault.recover': async ({ caller, args }) => recounted(await service.recover(args.recoveryKey, caller)),
     });
 
-    let sealedKeys: number | null = await store.count();
     return {
       async stop() {
         socket?.close();
@@ -72,7 +77,6 @@ export const vaultWorker: WorkerModule<'vault'> = {
         checkpointer.setInterval(next.audit.checkpoint_interval_secs);
       },
       health: () => {
-        void store.count().then((n) => (sealedKeys = n), () => undefined);
         // silicon_id is a top-level /health field: the supervisor spreads worker sections over its null.
         return { vault: { state: keyring.unlocked ? 'unlocked' : 'locked', protector: keyring.protector, sealed_keys: sealedKeys, tpm_present: keyring.tpmPresent }, silicon_id: siliconId };
       },
