@@ -14,6 +14,7 @@ import { logsCommand } from './commands/logs.js';
 import { statusCommand } from './commands/status.js';
 import { versionCommand } from './commands/version.js';
 import { workerCommand } from './commands/workers.js';
+import { updateApplyCommand, updateRollbackCommand, updateSlotsCommand } from './commands/update-slots.js';
 import { panicEngageCommand, panicReleaseCommand, panicStatusCommand } from './commands/panic.js';
 import { allowAddCommand, allowListCommand, allowRefreshCommand, allowRemoveCommand, type AllowArgs } from './commands/allow.js';
 import { sealCommand, secretsCommand, secretsRmCommand, unsealCommand, vaultInitCommand, vaultRecoverCommand, vaultRotateCommand, vaultStatusCommand } from './commands/vault.js';
@@ -77,6 +78,14 @@ await yargs(hideBin(process.argv))
     action((ctx, a: GlobalArgs & { process: string; f: boolean; n: number }) => logsCommand(ctx, { process: a.process, follow: a.f, lines: a.n })),
   )
   .command('health', 'The /health report (exit 1 unless healthy)', {}, action((ctx) => healthCommand(ctx)))
+  // Blue/green verbs; the updater's update status|check|download|pause|resume join this group at merge.
+  .command('update', 'Worker bundle updates: apply [--version V], rollback, slots', (y) =>
+    y
+      .command('apply', 'Swap every worker onto a staged bundle, one at a time, then trial it', (a) => a.version(false).option('version', { type: 'string', describe: 'Staged version to apply (default: the newest not marked bad)' }), action((ctx, a: GlobalArgs & { version?: string }) => updateApplyCommand(ctx, a.version)))
+      .command('rollback', 'Swap every worker back onto the previous slot; the release left is marked bad', {}, action((ctx) => updateRollbackCommand(ctx)))
+      .command('slots', 'The bundle slot table: version, counter, state, tries, when', {}, action((ctx) => updateSlotsCommand(ctx)))
+      .demandCommand(1),
+  )
   .command('config', 'Check or show configuration', (y) =>
     y
       .command('check [file]', 'Validate a config file (default: the daemon’s)', (yy) => yy.positional('file', { type: 'string' }), action((ctx, a: GlobalArgs & { file?: string }) => configCheckCommand(ctx, a.file)))

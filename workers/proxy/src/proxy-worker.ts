@@ -2,12 +2,13 @@
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { AuditLedger, openRaypherDb } from '@raypher/shared/db';
-import { serveOwnedMethods, type AllowEntryInfo, type IdentityPosture } from '@raypher/shared/ipc';
+import { serveOwnedMethods, SupervisorToWorker, type AllowEntryInfo, type IdentityPosture } from '@raypher/shared/ipc';
 import type { WorkerModule } from '@raypher/shared/worker';
 import { AllowList } from './allow-list.js';
 import { allowHandlers } from './allow-ops.js';
 import { AuditBatcher } from './audit-batch.js';
 import { ConnectionCap } from './connection-cap.js';
+import { drainServers } from './drain.js';
 import { createHandler } from './handler.js';
 import { IdentityThread } from './identity/thread.js';
 import { PanicSwitch } from './panic.js';
@@ -70,6 +71,9 @@ export const proxyWorker: WorkerModule<'proxy'> = {
       server.listen(handle as Parameters<Server['listen']>[0], () => ctx.logger.info('proxy listening', { ...info }));
       servers.push(server);
     });
+
+    // Blue/green: the supervisor drains this (blue) proxy once a green one serves the same sockets.
+    ctx.handle(SupervisorToWorker.drain, ({ maxMs }) => drainServers(servers, maxMs));
 
     const by = (caller: { uid: number; pid: number } | null) => (caller ? `uid ${caller.uid} pid ${caller.pid}` : 'unknown');
     const markCodeChanged = async (id: number) => {
