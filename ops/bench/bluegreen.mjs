@@ -67,8 +67,9 @@ const streams = [];
   clearInterval(timer);
   await sleep(STREAM_MS + 2000);
   agent.destroy();
-  process.stdout.write(JSON.stringify({ samples, streams }));
-  process.exit(0);
+  // Exit only once the (large) tally is flushed to the pipe.
+  process.stdout.write(JSON.stringify({ samples, streams }), () => process.exit(0));
+  await new Promise(() => undefined);
 }
 const work = mkdtempSync(join(tmpdir(), 'raypher-bench-bg-'));
 const CTL = join(REPO, 'cli', 'bin', 'raypherctl.js');
