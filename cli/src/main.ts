@@ -16,6 +16,7 @@ import { UPDATE_VERBS, type UpdateVerb } from './commands/update.js';
 import { usageCommand } from './commands/usage.js';
 import { versionCommand } from './commands/version.js';
 import { workerCommand } from './commands/workers.js';
+import { UPDATE_SLOT_VERBS } from './commands/update-slots.js';
 import { panicEngageCommand, panicReleaseCommand, panicStatusCommand } from './commands/panic.js';
 import { allowAddCommand, allowListCommand, allowRefreshCommand, allowRemoveCommand, type AllowArgs } from './commands/allow.js';
 import { sealCommand, secretsCommand, secretsRmCommand, unsealCommand, vaultInitCommand, vaultRecoverCommand, vaultRotateCommand, vaultStatusCommand } from './commands/vault.js';
@@ -61,7 +62,7 @@ function action<A extends GlobalArgs>(fn: (ctx: CliContext, argv: A) => Promise<
 }
 
 /** Every `raypherctl update <verb>`: each file of update verbs adds its list here. */
-const UPDATE_COMMANDS: readonly UpdateVerb[] = [...UPDATE_VERBS];
+const UPDATE_COMMANDS: readonly UpdateVerb[] = [...UPDATE_VERBS, ...UPDATE_SLOT_VERBS];
 
 /** Mounts a list of verbs as subcommands of one command group. */
 function mountVerbs(y: Argv<GlobalArgs>, verbs: readonly UpdateVerb[]): Argv<GlobalArgs> {
@@ -206,7 +207,7 @@ await yargs(hideBin(process.argv))
       )
       .demandCommand(1, 'name a vault command: status, rotate, init or recover'),
   )
-  .command('update', 'Signed worker updates: update status|check|download|pause|resume', (y) =>
+  .command('update', 'Signed worker updates: update status|check|download|pause|resume|apply|rollback|slots', (y) =>
     mountVerbs(y, UPDATE_COMMANDS).demandCommand(1, `name an update command: ${UPDATE_COMMANDS.map((v) => v.command.split(' ')[0]).join(', ')}`),
   )
   .demandCommand(1, 'name a command')

@@ -1,5 +1,7 @@
 // Builds everything the supervisor runs with, in order; whatever can fail at boot fails here, before any worker runs.
 import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { loadConfigFile, workerEnvironment, type RaypherEnv } from '@raypher/shared/config';
 import { openRaypherDb, type Db } from '@raypher/shared/db';
 import { RaypherError } from '@raypher/shared/errors';
@@ -8,7 +10,10 @@ import { closeLogger, createLogger } from '@raypher/shared/logging';
 import { withLogDir, type RaypherPaths } from '@raypher/shared/paths';
 import { AuditWriter } from './audit-writer.js';
 import { resolveGroup } from './authz.js';
-import { bundleProblems, installedBundleDir, workerEntry } from './bundle.js';
+import { bundleProblems, installedBundleDir, installedSlotInfo } from './bundle.js';
+import { BlueGreen } from './slots/blue-green.js';
+import { planBoot } from './slots/boot-plan.js';
+import { slotsFile, writeSlots } from './slots/slots-file.js';
 import { lockHome, prepareDirs } from './home.js';
 import { LiveConfig } from './live-config.js';
 import { SupervisorMetrics } from './metrics.js';
@@ -64,9 +69,21 @@ export async function startSupervisor(opts: SupervisorOptions): Promise<Supervis
     db = await openRaypherDb(paths.db);
     const audit = new AuditWriter(db, logger);
     const live = new LiveConfig(config, readConfig, opts.configFile);
+    // Slots before any worker: an interrupted swap is settled and a trial's boot try is spent first.
+    const slotsPath = slotsFile(paths.dataDir);
+    mkdirSync(dirname(slotsPath), { recursive: true, mode: 0o700 });
+    const plan = planBoot(slotsPath, installedSlotInfo(bundleDir, opts.version), new Date());
+    if (plan.changed) writeSlots(slotsPath, plan.state);
+    for (const note of plan.notes) {
+      logger.warn(note.event === 'update.slots_recovered' ? 'slots.json unusable; booting the fallback slot' : 'blue/green state settled at start', { ...note.data });
+      audit.write(note.event, note.data);
+    }
+    const slots = new BlueGreen(plan.state, { slotsPath, bundlesDir: dirname(slotsPath), config: () => live.current, logger, audit: (type, data) => audit.write(type, data), alert: (type, message) => void audit.raiseAlert(type, message) });
     const notifier = new ServiceNotifier(opts.env, logger);
     const workers = new WorkerManager({
-      entry: (name) => workerEntry(bundleDir, name),
+      entry: (name) => slots.entryFor(name),
+      onTrouble: (worker, why) => slots.onTrouble(worker, why),
+      onBundleStaged: (staged) => slots.onBundleStaged(staged),
       config: () => live.current,
       paths,
       vaultToken: randomBytes(32).toString('hex'),
@@ -78,7 +95,7 @@ export async function startSupervisor(opts: SupervisorOptions): Promise<Supervis
       onStateChange: (_worker, manager) => notifier.status(manager.summary()),
     });
     const metrics = new SupervisorMetrics({ version: opts.version, startedAt, workerStatus: () => workers.status(), workerSnapshots: () => workers.metrics() });
-    const supervisor = new Supervisor({ version: opts.version, startedAt, paths, config: live, lock, logger, db, audit, listeners, notifier, workers, metrics });
+    const supervisor = new Supervisor({ version: opts.version, startedAt, paths, config: live, lock, logger, db, audit, listeners, notifier, workers, metrics, slots });
     await supervisor.serve({ policy: { serviceUid: uid, operatorGid }, socketGid, bundleDir });
     return supervisor;
   } catch (err) {

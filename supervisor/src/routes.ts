@@ -13,7 +13,9 @@ import {
   type StatusResult,
   type WorkerName,
 } from '@raypher/shared/ipc';
+import type { EventName } from '@raypher/shared/db';
 import type { ControlRoutes, HandlerOf } from './control-server.js';
+import type { BlueGreen } from './slots/blue-green.js';
 import { readLogLines } from './logs-reader.js';
 import type { WorkerManager } from './worker-manager.js';
 
@@ -24,6 +26,8 @@ export interface SupervisorApi {
   status(): Promise<StatusResult>;
   health(): Promise<{ healthy: boolean; body: Record<string, unknown> }>;
   reload(): Promise<{ applied: string[]; requiresRestart: string[] }>;
+  slots: Pick<BlueGreen, 'apply' | 'rollback' | 'table'>;
+  audit(type: EventName, data: Record<string, unknown>): void;
 }
 
 type SupervisorMethods = MethodsOwnedBy<'supervisor'>;
@@ -63,6 +67,12 @@ function supervisorRoutes(api: SupervisorApi): SupervisorRoutes {
       return {};
     },
     'config.reload': () => api.reload(),
+    'update.apply': async ({ version }, { caller }) => {
+      api.audit('update.swap_started', { requested_by: caller ? `uid ${caller.uid} pid ${caller.pid}` : 'unknown', version: version ?? 'newest staged' });
+      return api.slots.apply(version);
+    },
+    'update.rollback': (_args, { caller }) => api.slots.rollback(`operator rollback by ${caller ? `uid ${caller.uid} pid ${caller.pid}` : 'unknown'}`, 'operator'),
+    'update.slots': () => api.slots.table(),
   };
 }
 

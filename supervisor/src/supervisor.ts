@@ -18,6 +18,7 @@ import type { SupervisorMetrics } from './metrics.js';
 import { closeListeners, describeListeners, type BoundListener } from './proxy-listeners.js';
 import { buildRoutes, callOwner } from './routes.js';
 import type { ServiceNotifier } from './sd-notify.js';
+import type { BlueGreen } from './slots/blue-green.js';
 import type { WorkerManager } from './worker-manager.js';
 
 /** Everything the supervisor runs with, built before it (boot.ts). */
@@ -34,6 +35,7 @@ export interface SupervisorDeps {
   readonly notifier: ServiceNotifier;
   readonly workers: WorkerManager;
   readonly metrics: SupervisorMetrics;
+  readonly slots: BlueGreen;
 }
 
 /** How long `status` waits for the vault's key count, in ms. */
@@ -63,6 +65,8 @@ export class Supervisor {
         status: () => this.status(),
         health: () => this.healthReport(),
         reload: () => this.reload(),
+        slots: this.deps.slots,
+        audit: (type, data) => audit.write(type, data),
       }),
       logger,
     });
@@ -81,6 +85,7 @@ export class Supervisor {
       if (!isLoopback(addr)) logger.warn(`${section} listens on ${addr}, reachable from the network (${section}.allow_remote = true)`, { section, address: addr });
     }
     logger.info('supervisor starting', { pid: process.pid, mode: paths.mode, home: paths.home, health: this.health?.address, proxy: describeListeners(this.deps.listeners), bundleDir: access.bundleDir });
+    this.deps.slots.attach(workers);
     workers.startAll();
     notifier.startWatchdog(process.pid);
     void workers.whenAllRunning().then(() => {
@@ -103,6 +108,7 @@ export class Supervisor {
     notifier.stopping();
     audit.write('supervisor.stopping', { reason });
     this.control?.close();
+    this.deps.slots.stop();
     await workers.stopAll(reason);
     this.health?.server.close();
     closeListeners(this.deps.listeners);
@@ -149,6 +155,7 @@ export class Supervisor {
       panic,
       identity,
       workers: [...snap.workers],
+      bundle: this.deps.slots.activeBundle(),
     };
   }
 

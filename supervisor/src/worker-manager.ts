@@ -13,23 +13,56 @@ export type SharedWorkerDeps = Omit<WorkerDeps<WorkerName>, 'name' | 'entry' | '
 };
 
 export class WorkerManager {
-  readonly workers: readonly WorkerProcess[];
+  private current: WorkerProcess[];
+  /** Green processes started by a blue/green swap, not yet taking over their blue's place. */
+  private readonly greens = new Set<WorkerProcess>();
   private ticker: NodeJS.Timeout | undefined;
   private allRunningWaiters: Array<() => void> = [];
 
-  constructor(deps: SharedWorkerDeps, names: readonly WorkerName[] = WORKER_NAMES) {
-    this.workers = names.map(
-      (name) =>
-        new WorkerProcess({
-          ...deps,
-          name,
-          entry: () => deps.entry(name),
-          onStateChange: (w) => {
-            deps.onStateChange(w, this);
-            if (this.allRunning()) for (const fn of this.allRunningWaiters.splice(0)) fn();
-          },
-        }),
-    );
+  constructor(private readonly deps: SharedWorkerDeps, names: readonly WorkerName[] = WORKER_NAMES) {
+    this.current = names.map((name) => this.make(name, () => deps.entry(name)));
+  }
+
+  get workers(): readonly WorkerProcess[] {
+    return this.current;
+  }
+
+  private make(name: WorkerName, entry: () => string): WorkerProcess {
+    return new WorkerProcess({
+      ...this.deps,
+      name,
+      entry,
+      onStateChange: (w) => {
+        if (this.greens.has(w)) return;
+        this.deps.onStateChange(w, this);
+        if (this.allRunning()) for (const fn of this.allRunningWaiters.splice(0)) fn();
+      },
+    });
+  }
+
+  /** Blue/green: a second process of a worker from another bundle, started beside the running one. */
+  startGreen(name: WorkerName, entry: string): WorkerProcess {
+    const green = this.make(name, () => entry);
+    this.greens.add(green);
+    green.start();
+    return green;
+  }
+
+  /** The green takes its blue's place (the caller stops the blue); returns the blue. */
+  adopt(green: WorkerProcess): WorkerProcess {
+    this.greens.delete(green);
+    const i = this.current.findIndex((w) => w.name === green.name);
+    const blue = this.current[i];
+    if (blue === undefined) throw new RaypherError('ERR_WORKER_UNKNOWN', `no worker named '${green.name}'`);
+    this.current = this.current.map((w, j) => (j === i ? green : w));
+    this.deps.onStateChange(green, this);
+    return blue;
+  }
+
+  /** A green that failed: stopped and forgotten; its blue keeps serving. */
+  async discardGreen(green: WorkerProcess, reason: string): Promise<void> {
+    await green.stop(reason);
+    this.greens.delete(green);
   }
 
   get(name: string): WorkerProcess {
@@ -42,7 +75,7 @@ export class WorkerManager {
     for (const w of this.workers) w.start();
     this.ticker = setInterval(() => {
       const now = Date.now();
-      for (const w of this.workers) w.checkLiveness(now);
+      for (const w of [...this.current, ...this.greens]) w.checkLiveness(now);
     }, SUPERVISOR_TIMING.livenessCheckMs);
   }
 

@@ -22,6 +22,7 @@ import {
   type WorkerState,
   type WorkerStatus,
 } from '@raypher/shared/ipc';
+import type { BundleStaged } from '@raypher/shared/ipc';
 import type { Logger } from '@raypher/shared/logging';
 import type { RaypherPaths } from '@raypher/shared/paths';
 import type { BoundListener } from './proxy-listeners.js';
@@ -43,6 +44,10 @@ export interface WorkerDeps<W extends WorkerName> {
   audit(type: EventName, data: Record<string, unknown>): void;
   alert(type: string, message: string): void;
   onStateChange(worker: WorkerProcess<W>): void;
+  /** An exit nobody asked for, a hang or a failed start: the blue/green trial watches these. */
+  onTrouble?(worker: WorkerProcess<W>, why: string): void;
+  /** The updater staged a verified bundle (only the updater's channel carries this event). */
+  onBundleStaged?(staged: BundleStaged): void;
   random?: () => number;
 }
 
@@ -158,6 +163,7 @@ export class WorkerProcess<W extends WorkerName = WorkerName> {
     const pid = this.child?.pid;
     this.deps.logger.error('worker hung; killing it', { worker: this.name, pid, why, silentMs });
     this.deps.audit('worker.hung', { worker: this.name, pid, reason: why, silent_ms: silentMs });
+    this.deps.onTrouble?.(this, `hung: ${why}`);
     this.child?.kill('SIGKILL');
   }
 
@@ -210,6 +216,7 @@ export class WorkerProcess<W extends WorkerName = WorkerName> {
       this.lastHeartbeat = Date.now();
       if (this.state === 'ready') this.setState('running');
     });
+    if (this.name === 'updater') peer.on(WorkerEvents.bundleStaged, (staged) => this.deps.onBundleStaged?.(staged));
     peer.on(WorkerEvents.fatal, (error) => {
       if (this.child === child) this.lastError = error;
     });
@@ -242,6 +249,7 @@ export class WorkerProcess<W extends WorkerName = WorkerName> {
       this.setState('stopped');
       return;
     }
+    this.deps.onTrouble?.(this, this.readyAt === null ? `failed to start (exit code ${code}, signal ${signal})` : `exited unexpectedly (code ${code}, signal ${signal})`);
     const decision = this.policy.onCrash(now, upMs);
     if (decision.kind === 'restart') {
       this.setState('backoff');

@@ -2,7 +2,7 @@
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { AuditLedger, openRaypherDb, usageReport } from '@raypher/shared/db';
-import { serveOwnedMethods, type AllowEntryInfo, type IdentityPosture } from '@raypher/shared/ipc';
+import { serveOwnedMethods, SupervisorToWorker, type AllowEntryInfo, type IdentityPosture } from '@raypher/shared/ipc';
 import type { WorkerModule } from '@raypher/shared/worker';
 import { AllowList } from './allow-list.js';
 import { allowHandlers } from './allow-ops.js';
@@ -12,6 +12,7 @@ import { UsageBook } from './accounting/usage-book.js';
 import { AuditBatcher } from './audit-batch.js';
 import { CallerVerdicts } from './caller-verdicts.js';
 import { ConnectionCap } from './connection-cap.js';
+import { drainServers } from './drain.js';
 import { createHandler } from './handler.js';
 import { IdentityMethods } from './identity/protocol.js';
 import { IdentityThread } from './identity/thread.js';
@@ -80,6 +81,9 @@ export const proxyWorker: WorkerModule<'proxy'> = {
       server.listen(handle as Parameters<Server['listen']>[0], () => ctx.logger.info('proxy listening', { ...info }));
       servers.push(server);
     });
+
+    // Blue/green: the supervisor drains this (blue) proxy once a green one serves the same sockets.
+    ctx.handle(SupervisorToWorker.drain, ({ maxMs }) => drainServers(servers, maxMs));
 
     const by = (caller: { uid: number; pid: number } | null) => (caller ? `uid ${caller.uid} pid ${caller.pid}` : 'unknown');
     const markCodeChanged = async (id: number) => {

@@ -44,6 +44,8 @@ export const statusResult = object({
   /** Null when the proxy could not be asked. */
   identity: nullable(identityPosture),
   workers: array(workerStatus),
+  /** The active worker bundle (blue/green slots); absent from a daemon that predates slots. */
+  bundle: optional(object({ slot: str(), version: str(), release_counter: int({ min: 0 }), state: literal('committed', 'trial', 'swapping') })),
 });
 export type StatusResult = Infer<typeof statusResult>;
 
@@ -56,6 +58,24 @@ export const logsReadResult = object({
   lines: array(str()),
   cursor: nullable(object({ file: str(), offset: int({ min: 0 }) })),
 });
+
+export const slotRow = object({
+  slot: str(),
+  version: str(),
+  release_counter: int({ min: 0 }),
+  /** active, previous, trial, last-known-good, kept or bad (a slot can be several: 'active,trial'). */
+  state: str({ max: 128 }),
+  tries_left: nullable(int()),
+  when: str(),
+  dir: str({ max: 4096 }),
+});
+export const slotsResult = object({
+  slots: array(slotRow),
+  bad: array(object({ version: str(), release_counter: int({ min: 0 }), reason: str({ max: 4096 }), at: str() })),
+  swap: nullable(object({ kind: literal('apply', 'rollback'), from: str(), to: str(), done: array(workerName) })),
+});
+export type SlotsResult = Infer<typeof slotsResult>;
+export const swapResult = object({ from: str(), to: str(), version: str(), ms: int({ min: 0 }) });
 
 export const reloadResult = object({ applied: array(str()), requiresRestart: array(str()) });
 
@@ -70,6 +90,11 @@ export const SupervisorControl = defineControlMethods('supervisor', {
   'worker.stop': { access: 'admin', timeoutMs: 30_000, params: object({ worker: workerName }), result: empty() },
   'worker.start': { access: 'admin', timeoutMs: QUICK_CONTROL_MS, params: object({ worker: workerName }), result: empty() },
   'config.reload': { access: 'admin', timeoutMs: QUICK_CONTROL_MS, params: empty(), result: reloadResult },
+  /** Blue/green: every worker onto a staged bundle, one at a time (each up to start_timeout_ms + drain). */
+  'update.apply': { access: 'admin', timeoutMs: 180_000, params: object({ version: optional(str({ max: 64 })) }), result: swapResult },
+  /** Every worker back onto the previous slot; the release left is marked bad. */
+  'update.rollback': { access: 'admin', timeoutMs: 180_000, params: empty(), result: swapResult },
+  'update.slots': { access: 'read', timeoutMs: QUICK_CONTROL_MS, params: empty(), result: slotsResult },
 });
 
 /** Every worker-owned method, by name: the supervisor forwards each to its owner. A new worker adds its table here. */

@@ -151,6 +151,11 @@ export type MetricsSnapshot = Infer<typeof metricsSnapshot>;
 export const SupervisorToWorker = defineMethods({
   stop: { access: 'admin', params: object({ reason: str({ max: 256 }) }), result: empty() },
   metrics: { access: 'read', params: empty(), result: metricsSnapshot },
+  /**
+   * Blue/green: the proxy stops accepting (a green proxy holds the same listening sockets), lets requests in flight and
+   * open streams finish within maxMs, then closes what is left. Replies when no connection is left.
+   */
+  drain: { access: 'admin', params: object({ maxMs: int({ min: 0, max: 600_000 }) }), result: object({ closedEarly: int({ min: 0 }) }) },
 });
 
 const listenerInfo = object({ address: str({ max: 4096 }), port: int({ min: 0, max: 65535 }), family: literal('IPv4', 'IPv6', 'unix') });
@@ -166,3 +171,4 @@ export const WorkerEvents = defineEvents({
   /** Updater → supervisor: a verified bundle is staged (blue/green activation takes it from here when auto_apply). */
   bundleStaged: object({ version: str({ max: 64 }), release_counter: int({ min: 1 }), dir: str({ max: 4096 }), auto_apply: bool() }),
 });
+export type BundleStaged = Infer<typeof WorkerEvents.bundleStaged.payload>;
