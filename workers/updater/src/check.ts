@@ -29,6 +29,8 @@ export interface CheckContext {
   readonly protocols: readonly number[];
   /** release_counter of the bundle the supervisor runs now (the activation floor); 0 when unknown. */
   readonly installedCounter?: number;
+  /** release_counters activation marked bad: skipped. */
+  readonly badCounters?: readonly number[];
   readonly platform?: string;
   readonly nodeAbi?: string;
   readonly limits?: ArchiveLimits;
@@ -93,6 +95,7 @@ class Check {
       protocols: this.ctx.protocols,
       floor,
       restageFloor: state.staged === null,
+      bad: this.ctx.badCounters ?? [],
     });
     if (selection.kind === 'refused') throw verifyError(`refusing the update: ${selection.reason}`);
     if (selection.kind === 'up_to_date') {

@@ -34,4 +34,9 @@ describe('selectTarget', () => {
     expect(selectTarget([t('a', 3, { sha: 'aa' })], wanted)).toMatchObject({ kind: 'up_to_date' });
     expect(selectTarget([t('a', 3, { sha: 'aa' })], { ...wanted, restageFloor: true })).toMatchObject({ kind: 'stage', candidate: { name: 'a' } });
   });
+
+  it('never stages a release activation rolled back (bad), and takes the next one below it', () => {
+    expect(selectTarget([t('b', 5), t('c', 4)], { ...wanted, bad: [5] })).toMatchObject({ kind: 'stage', candidate: { name: 'c' } });
+    expect(selectTarget([t('b', 5)], { ...wanted, bad: [5] })).toMatchObject({ kind: 'up_to_date' });
+  });
 });

@@ -17,6 +17,8 @@ export interface Wanted {
   readonly floor: { readonly release_counter: number; readonly sha256: string | null };
   /** Nothing is staged now (a staged bundle was dropped): the release at the floor, same hash, may be staged again. */
   readonly restageFloor: boolean;
+  /** release_counters that activation rolled back (slots.json bad[]): never staged again. */
+  readonly bad?: readonly number[];
 }
 
 export type Selection =
@@ -49,7 +51,7 @@ function mine(targets: readonly SignedTarget[], w: Wanted): Candidate[] {
 }
 
 export function selectTarget(targets: readonly SignedTarget[], w: Wanted): Selection {
-  const candidates = mine(targets, w);
+  const candidates = mine(targets, w).filter((c) => !(w.bad ?? []).includes(c.custom.release_counter));
   const floor = w.floor.release_counter;
   const above = candidates.filter((c) => c.custom.release_counter > floor);
   const eligible = above.filter((c) => w.protocols.includes(c.custom.protocol));

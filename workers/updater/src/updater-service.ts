@@ -1,4 +1,5 @@
 // The running updater: one check at a time (scheduled or asked for), each outcome audited, measured and handed to the supervisor.
+import { readActivationFacts } from './activation-facts.js';
 import type { AuditLedger, EventName } from '@raypher/shared/db';
 import { RaypherError, toRaypherError } from '@raypher/shared/errors';
 import { PROTOCOL_VERSION, type Caller, type UpdateCheckResult, type UpdateStatus } from '@raypher/shared/ipc';
@@ -135,7 +136,10 @@ export class UpdaterService {
     if (r.kind === 'disabled') throw new RaypherError('ERR_UPDATE_DISABLED', `updates are disabled ([updater] enabled = false in ${this.deps.configFile}); set enabled = true with metadata_url, targets_url and trusted_root to check`);
     if (r.kind === 'error') throw r.error;
     try {
-      const outcome = await checkForUpdate({ dataDir: this.deps.dataDir, settings: r.settings, protocols: [PROTOCOL_VERSION], installedCounter: this.deps.installed.release_counter });
+      // The floor is the highest of the installed bundle and the release activation committed; rolled-back releases are skipped.
+      const activation = readActivationFacts(this.deps.dataDir);
+      const installedCounter = Math.max(this.deps.installed.release_counter, activation.committedCounter);
+      const outcome = await checkForUpdate({ dataDir: this.deps.dataDir, settings: r.settings, protocols: [PROTOCOL_VERSION], installedCounter, badCounters: activation.badCounters });
       this.available = outcome.newest;
       this.metrics?.checks.inc({ result: outcome.result });
       await this.record('update.checked', { trigger, by: by(caller), result: outcome.result, available: outcome.newest });
