@@ -15,7 +15,7 @@ const worker = (name: WorkerStatus['name'], state: WorkerStatus['state']): Worke
 });
 
 describe('renderHealthReport', () => {
-  const snap: DaemonSnapshot = { state: 'running', version: '1.2.3', startedAt: 1_000, takenAt: 62_500, workers: [worker('vault', 'running')], auditEvents: 42 };
+  const snap: DaemonSnapshot = { state: 'running', version: '1.2.3', startedAt: 1_000, takenAt: 62_500, workers: [worker('vault', 'running')], auditEvents: 42, activeThreats: 0 };
 
   it('renders the snapshot: the same state and audit count `status` reports', () => {
     expect(renderHealthReport(snap, { vault: { state: 'unlocked' } }, 4096)).toEqual({

@@ -11,6 +11,8 @@ export interface DaemonSnapshot {
   /** With cpu and rss measured at snapshot time. */
   readonly workers: readonly WorkerStatus[];
   readonly auditEvents: number | null;
+  /** Scanner findings not resolved; null when the table cannot be read. */
+  readonly activeThreats: number | null;
 }
 
 /** The /health body: the original plan's fields, then each running worker's own section(s). */

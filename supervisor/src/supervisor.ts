@@ -4,7 +4,7 @@ import type { Server } from 'node:net';
 import type { Server as HttpServer } from 'node:http';
 import { isLoopback } from '@raypher/shared/config';
 import type { Db } from '@raypher/shared/db';
-import { Control, type StatusResult } from '@raypher/shared/ipc';
+import { Control, SupervisorToWorker, type StatusResult } from '@raypher/shared/ipc';
 import { closeLogger, type Logger } from '@raypher/shared/logging';
 import type { RaypherPaths } from '@raypher/shared/paths';
 import type { AuditWriter } from './audit-writer.js';
@@ -131,13 +131,15 @@ export class Supervisor {
 
   async status(): Promise<StatusResult> {
     const { workers, paths, version, startedAt } = this.deps;
-    const [snap, vault, allow, panic, identity] = await Promise.all([
+    const [snap, vault, allow, panic, identity, vaultHealth] = await Promise.all([
       this.snapshot(),
       callOwner(workers, Control['vault.status'], {}, null, STATUS_PROBE_MS).catch(() => null),
       callOwner(workers, Control['allow.list'], {}, null, STATUS_PROBE_MS).catch(() => null),
       callOwner(workers, Control['panic.status'], {}, null, STATUS_PROBE_MS).catch(() => null),
       callOwner(workers, Control['identity.posture'], {}, null, STATUS_PROBE_MS).catch(() => null),
+      workers.get('vault').call(SupervisorToWorker.metrics, {}, STATUS_PROBE_MS).catch(() => null),
     ]);
+    const siliconId = vaultHealth?.health.silicon_id;
     return {
       daemon: {
         version,
@@ -150,8 +152,8 @@ export class Supervisor {
       },
       proxyAddress: describeListeners(this.deps.listeners),
       healthAddress: this.health?.address ?? null,
-      // Active threats are filled by the scanner issue.
-      counts: { sealed_keys: vault?.sealedKeys ?? null, allow_list: allow?.entries.length ?? null, active_threats: null, audit_events: snap.auditEvents },
+      counts: { sealed_keys: vault?.sealedKeys ?? null, allow_list: allow?.entries.length ?? null, active_threats: snap.activeThreats, audit_events: snap.auditEvents },
+      siliconId: typeof siliconId === 'string' ? siliconId : null,
       panic,
       identity,
       workers: [...snap.workers],
@@ -163,22 +165,30 @@ export class Supervisor {
     const [snap, metrics] = await Promise.all([this.snapshot(), this.deps.workers.metrics()]);
     const sections: Record<string, unknown> = {};
     for (const m of metrics) Object.assign(sections, m?.health ?? {});
-    return renderHealthReport(snap, sections, fileSize(this.deps.paths.db));
+    return renderHealthReport(snap, sections, databaseBytes(this.deps.paths.db));
   }
 
   /** What `status` and /health both report, read once per request. */
   private async snapshot(): Promise<DaemonSnapshot> {
-    const [workers, events] = await Promise.all([
+    const [workers, events, threats] = await Promise.all([
       this.deps.workers.status(),
       this.deps.db.get<{ n: number }>('SELECT count(*) AS n FROM events').catch(() => undefined),
+      // The scanner's findings not yet resolved (docs/scanner.md).
+      this.deps.db.get<{ n: number }>("SELECT count(*) AS n FROM findings WHERE state != 'resolved'").catch(() => undefined),
     ]);
-    return { state: this.daemonState(), version: this.deps.version, startedAt: this.deps.startedAt, takenAt: Date.now(), workers, auditEvents: events?.n ?? null };
+    return { state: this.daemonState(), version: this.deps.version, startedAt: this.deps.startedAt, takenAt: Date.now(), workers, auditEvents: events?.n ?? null, activeThreats: threats?.n ?? null };
   }
 
   private daemonState(): DaemonState {
     if (this.state !== 'running') return this.state;
     return this.deps.workers.allRunning() ? 'running' : 'degraded';
   }
+}
+
+/** raypher.db on disk: the main file and its write-ahead log (recent writes live in the WAL until a checkpoint). */
+function databaseBytes(db: string): number | null {
+  const main = fileSize(db);
+  return main === null ? null : main + (fileSize(`${db}-wal`) ?? 0);
 }
 
 function fileSize(path: string): number | null {

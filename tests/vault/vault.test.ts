@@ -1,6 +1,6 @@
 // The vault against a real software TPM: round trips per protector, restarts, PCR policy and recovery,
 // tampering, host key checks, crash during rotation, access control, and no key in any file.
-import { chmodSync, rmSync, unlinkSync } from 'node:fs';
+import { chmodSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { Db } from '@raypher/shared/db';
 import { Control, PROTOCOL_VERSION } from '@raypher/shared/ipc';
@@ -41,6 +41,13 @@ describe('vault', () => {
     expect(await unsealHash(home, 'openai')).toBe(sha(key));
     const status = JSON.parse((await ctl(home, ['vault', 'status', '--json'])).stdout);
     expect(status).toMatchObject({ state: 'unlocked', protector, tpmPresent: true, sealedKeys: 1, keyVersion: 1 });
+    // /health agrees at once (it was one scrape behind), and the database size counts the WAL.
+    const health = async () => (await (await fetch(`http://${(await d.status()).healthAddress}/health`)).json()) as { vault: { sealed_keys: number }; database: { db_size_bytes: number } };
+    const onDisk = fileBytes(join(home, 'data', 'raypher.db')) + fileBytes(join(home, 'data', 'raypher.db-wal')); // before: the files only grow
+    const h = await health();
+    expect(h.vault.sealed_keys).toBe(1);
+    expect(h.database.db_size_bytes).toBeGreaterThanOrEqual(onDisk);
+    expect((await d.status()).siliconId).toMatch(/^tpm:[0-9a-f]{64}$/);
 
     expect((await ctl(home, ['restart', 'vault'])).code).toBe(0);
     await d.waitForAllRunning();
@@ -56,6 +63,7 @@ describe('vault', () => {
     expect(list).toEqual([expect.objectContaining({ provider: 'openai', fingerprint: expect.stringMatching(/^fp:/), keyVersion: 1 })]);
     expect((await ctl(home, ['secrets', 'rm', '--provider', 'openai'])).code).toBe(0);
     expect(await unsealHash(home, 'openai')).toBe('ERR_VAULT_NOT_FOUND');
+    expect((await health()).vault.sealed_keys).toBe(0);
 
     const empty = await ctl(home, ['seal', '--provider', 'openai', '--from-stdin'], {}, '  \n');
     expect(empty.stderr).toContain('ERR_CLI_INPUT: refusing an empty value');
@@ -244,3 +252,11 @@ describe('vault', () => {
     expect(filesContaining(home, key)).toEqual([]);
   });
 });
+
+function fileBytes(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}

@@ -17,6 +17,7 @@ export function renderStatus(s: StatusResult, color: boolean): string {
     ['Service', stateColor(s.daemon.state)(s.daemon.state.toUpperCase())],
     ['Uptime', duration(s.daemon.uptimeSecs)],
     ['Version', `${s.daemon.version} (pid ${s.daemon.pid}, ${s.daemon.mode} mode)`],
+    ['Silicon id', s.siliconId ?? 'n/a'],
     ['Bundle', s.bundle === undefined ? 'n/a' : `${s.bundle.version} (counter ${s.bundle.release_counter}, slot ${s.bundle.slot}, ${s.bundle.state})`],
     ['Proxy', s.proxyAddress],
     ['Panic', s.panic === null ? 'n/a' : s.panic.engaged ? p.red(`ENGAGED since ${s.panic.changedAt}${s.panic.reason ? ` (${s.panic.reason})` : ''}`) : 'off'],

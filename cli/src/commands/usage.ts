@@ -2,6 +2,7 @@
 import { Control, type UsageReportLine } from '@raypher/shared/ipc';
 import type { UsageGroup } from '@raypher/shared/vocab';
 import { withDaemon, type CliContext } from '../context.js';
+import { table } from '../output.js';
 
 const UNITS: Record<string, number> = { m: 60, h: 3600, d: 86_400, w: 7 * 86_400 };
 
@@ -25,7 +26,7 @@ export async function usageCommand(ctx: CliContext, args: { by: UsageGroup; sinc
     return 0;
   }
   const rows = report.lines.map((l) => [label(args.by, l), String(l.requests), String(l.tokens.input), String(l.tokens.output), String(l.tokens.cache_read + l.tokens.cache_write), usd(l.cost_micro_usd), String(l.unpriced), String(l.usage_missing)]);
-  for (const line of table(['WHO', 'REQUESTS', 'INPUT', 'OUTPUT', 'CACHE', 'COST', 'UNPRICED', 'NO USAGE'], rows)) ctx.out(line);
+  ctx.out(table(['WHO', 'REQUESTS', 'INPUT', 'OUTPUT', 'CACHE', 'COST', 'UNPRICED', 'NO USAGE'], rows));
   return 0;
 }
 
@@ -36,8 +37,3 @@ function label(by: UsageGroup, l: UsageReportLine): string {
 }
 
 const usd = (micro: number) => `$${(micro / 1_000_000).toFixed(micro < 10_000 ? 6 : 2)}`;
-
-function table(head: string[], rows: string[][]): string[] {
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  return [head, ...rows].map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  '));
-}

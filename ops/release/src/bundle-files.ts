@@ -15,6 +15,8 @@ interface PackageJson {
   name?: string;
   dependencies?: Record<string, string>;
   optionalDependencies?: Record<string, string>;
+  /** What the package ships besides dist (npm's own field): a worker's data files, such as the scanner's signatures. */
+  files?: string[];
 }
 
 /** Never shipped: type declarations, source maps, TypeScript sources, build info, tests. */
@@ -85,7 +87,14 @@ export function collectBundleFiles(checkout: string): BundleFile[] {
     if (!existsSync(join(dir, 'dist', 'main.js'))) throw bundleError(`${join(dir, 'dist', 'main.js')} is missing; run 'npm run build' before raypher-release bundle`);
     files.push({ path: `${worker}/package.json`, source: join(dir, 'package.json'), executable: false });
     addTree(files, join(dir, 'dist'), `${worker}/dist/`, () => true);
-    queue.push({ from: dir, pkg: readPackage(dir) });
+    const pkg = readPackage(dir);
+    for (const extra of (pkg.files ?? []).filter((f) => f !== 'dist')) {
+      const source = join(dir, extra);
+      if (!existsSync(source) || relative(dir, source).startsWith('..')) throw bundleError(`${worker}/package.json lists '${extra}' in files, but ${source} is not in the package`);
+      if (lstatSync(source).isDirectory()) addTree(files, source, `${worker}/${extra}/`, () => true);
+      else files.push({ path: `${worker}/${extra}`, source, executable: false });
+    }
+    queue.push({ from: dir, pkg });
   }
   const shared = join(root, 'shared');
   if (!existsSync(join(shared, 'dist', 'worker', 'index.js'))) throw bundleError(`${shared}/dist is missing; run 'npm run build' before raypher-release bundle`);
