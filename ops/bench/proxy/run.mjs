@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Proxy benchmark: direct vs Raypher vs a minimal node:http proxy vs Portkey's gateway vs nginx, interleaved.
-// Usage: node ops/bench/proxy/run.mjs [--rounds 5] [--soak]   (npm run build first; nginx from Debian; Portkey from npm)
+// `raypher-noinject` is Raypher with [proxy] inject_stream_usage = "": the cost of asking streams for usage.
+// Usage: node ops/bench/proxy/run.mjs [--rounds 5] [--soak] [--skip portkey,nginx]   (npm run build first; nginx from Debian; Portkey from npm)
 import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +12,8 @@ import { createServer } from 'node:net';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = join(HERE, '..', '..', '..');
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, soak: { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, soak: { type: 'boolean', default: false }, skip: { type: 'string', default: '' } } });
+const SKIP = new Set(values.skip.split(',').filter(Boolean));
 const ROUNDS = Number(values.rounds);
 const PORTKEY_VERSION = '1.15.2';
 const KEY = 'sk-bench-not-a-real-key-000000000000';
@@ -52,9 +54,9 @@ async function waitHttp(url, headers = {}) {
 
 const ctl = (home, args, input) => execFileSync(process.execPath, [join(REPO, 'cli', 'bin', 'raypherctl.js'), '--home', home, ...args], { input });
 
-async function startRaypher(upstreamPort) {
+async function startRaypher(upstreamPort, proxyExtra = '') {
   const home = mkdtempSync(join(tmpdir(), 'raypher-bench-proxy-'));
-  writeFileSync(join(home, 'config.toml'), `[health]\nlisten_port = 0\n[proxy]\nlisten_port = 0\nrate_limit = 1000000\ndefault_upstream = "http://127.0.0.1:${upstreamPort}"\n[vault]\nprotector = "host"\n`);
+  writeFileSync(join(home, 'config.toml'), `[health]\nlisten_port = 0\n[proxy]\nlisten_port = 0\nrate_limit = 1000000\ndefault_upstream = "http://127.0.0.1:${upstreamPort}"\n${proxyExtra}[vault]\nprotector = "host"\n`);
   const sup = spawn(process.execPath, [join(REPO, 'supervisor', 'bin', 'raypher.js'), 'run', '--home', home], { stdio: 'ignore' });
   children.push(sup);
   for (let i = 0; i < 100; i++) {
@@ -119,15 +121,16 @@ const { port: upstreamPort } = await startNode(join(HERE, 'upstream.mjs'), []);
 const targets = {
   direct: { port: upstreamPort, headers: {} },
   raypher: { ...(await startRaypher(upstreamPort)), headers: { 'x-raypher-token': 'dummy' } },
+  'raypher-noinject': { ...(await startRaypher(upstreamPort, 'inject_stream_usage = ""\n')), headers: { 'x-raypher-token': 'dummy' } },
   minimal: { port: (await startNode(join(HERE, 'minimal-proxy.mjs'), [String(upstreamPort)])).port, headers: {} },
 };
 try {
-  targets.portkey = await startPortkey(upstreamPort);
+  if (!SKIP.has('portkey')) targets.portkey = await startPortkey(upstreamPort);
 } catch (err) {
   console.error(`portkey unavailable: ${err.message}`);
 }
 try {
-  targets.nginx = await startNginx(upstreamPort);
+  if (!SKIP.has('nginx')) targets.nginx = await startNginx(upstreamPort);
 } catch (err) {
   console.error(`nginx unavailable: ${err.message}`);
 }

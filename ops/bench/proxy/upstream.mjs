@@ -1,4 +1,5 @@
-// Mock provider for the proxy benchmark: zero-delay JSON, and SSE with 64 chunks 20 ms apart.
+// Mock provider for the proxy benchmark: zero-delay JSON, and SSE with 64 chunks 20 ms apart; like the real API, a
+// stream asked for usage (stream_options.include_usage) carries "usage":null on each chunk and a usage chunk last.
 import http from 'node:http';
 
 const json = JSON.stringify({ id: 'x', object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: 'hello' }, finish_reason: 'stop' }], usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } });
@@ -8,11 +9,12 @@ const server = http.createServer((req, res) => {
   req.on('end', () => {
     if (text.includes('"stream":true')) {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
+      const usage = text.includes('"include_usage":true');
       let i = 0;
       const tick = () => {
-        res.write(`data: {"id":"x","object":"chat.completion.chunk","created":1,"model":"bench","choices":[{"index":0,"delta":{"content":"t${i}"},"finish_reason":null}]}\n\n`);
+        res.write(`data: {"id":"x","object":"chat.completion.chunk","created":1,"model":"bench","choices":[{"index":0,"delta":{"content":"t${i}"},"finish_reason":null}]${usage ? ',"usage":null' : ''}}\n\n`);
         if (++i < 64) setTimeout(tick, 20);
-        else res.end('data: [DONE]\n\n');
+        else res.end(`${usage ? 'data: {"id":"x","object":"chat.completion.chunk","created":1,"model":"bench","choices":[],"usage":{"prompt_tokens":1,"completion_tokens":64,"total_tokens":65}}\n\n' : ''}data: [DONE]\n\n`);
       };
       tick();
       return;
