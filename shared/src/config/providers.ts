@@ -42,8 +42,8 @@ export function checkProviders(providers: Config['proxy']['providers'], source: 
   });
 }
 
-/** price_file is absolute; inject_stream_usage names OpenAI-compatible providers: the built-in openai or a [[proxy.providers]] entry (Anthropic and Gemini streams always report usage). */
-export function checkInjectStreamUsage(proxy: Pick<Config['proxy'], 'inject_stream_usage' | 'providers' | 'price_file'>, source: string): void {
+/** The usage keys: price_file is absolute; inject_stream_usage names OpenAI-compatible providers: the built-in openai or a [[proxy.providers]] entry (Anthropic and Gemini streams always report usage). */
+export function checkUsageKeys(proxy: Pick<Config['proxy'], 'inject_stream_usage' | 'providers' | 'price_file'>, source: string): void {
   if (proxy.price_file !== '' && !proxy.price_file.startsWith('/')) throw new RaypherError('ERR_CONFIG_INVALID', `${source}: proxy.price_file = ${JSON.stringify(proxy.price_file)} is not an absolute path; write the full path of the JSON price table`);
   const allowed = new Set(['openai', ...proxy.providers.map((p) => p.name)]);
   for (const name of proxy.inject_stream_usage.split(',').map((n) => n.trim()).filter((n) => n !== '')) {

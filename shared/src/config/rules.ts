@@ -1,7 +1,7 @@
 // Rules between the keys of one section (listen address and allow_remote, heartbeat timing, providers).
 import { isIP } from 'node:net';
 import { RaypherError } from '../errors/index.js';
-import { checkInjectStreamUsage, checkProviders } from './providers.js';
+import { checkUsageKeys, checkProviders } from './providers.js';
 import type { Config, SectionName } from './schema.js';
 
 type SectionRules = { readonly [S in SectionName]?: (value: Config[S], source: string) => void };
@@ -10,7 +10,7 @@ const RULES: SectionRules = {
   proxy: (proxy, source) => {
     checkListenAddress('proxy', proxy, source);
     checkProviders(proxy.providers, source);
-    checkInjectStreamUsage(proxy, source);
+    checkUsageKeys(proxy, source);
   },
   health: (health, source) => checkListenAddress('health', health, source),
   supervisor: (s, source) => {

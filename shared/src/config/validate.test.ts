@@ -83,4 +83,12 @@ describe('config', () => {
       for (const k of Object.keys(keys)) expect(shipped).toMatch(new RegExp(`^${k} = `, 'm'));
     }
   });
+
+  it('refuses usage keys that cannot work: a relative price_file, an inject_stream_usage name that is no OpenAI-compatible provider', () => {
+    expect(() => parseConfigText('[proxy]\nprice_file = "prices.json"\n', 'cfg')).toThrow(/price_file = "prices.json" is not an absolute path/);
+    expect(() => parseConfigText('[proxy]\ninject_stream_usage = "anthropic"\n', 'cfg')).toThrow(/inject_stream_usage names 'anthropic'/);
+    const groq = '[[proxy.providers]]\nname = "groq"\nbase_url = "https://api.groq.com/openai"\npath_prefix = "/groq"\nauth_header = "Authorization: Bearer {key}"\n';
+    expect(parseConfigText(`[proxy]\ninject_stream_usage = "openai, groq"\nprice_file = "/etc/raypher/prices.json"\n${groq}`, 'cfg').proxy.inject_stream_usage).toBe('openai, groq');
+  });
 });
+
