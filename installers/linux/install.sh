@@ -240,7 +240,9 @@ confirm() {
 }
 
 do_uninstall() {
-  [ -e "$LIBDIR" ] || [ -e "$UNITDIR/raypher.service" ] || { say "nothing installed at $LIBDIR"; exit 0; }
+  if [ ! -e "$LIBDIR" ] && [ ! -e "$UNITDIR/raypher.service" ] && { [ "$purge" -eq 0 ] || [ ! -e "$CONFDIR" ]; }; then
+    say "nothing installed at $LIBDIR"; exit 0
+  fi
   local what="Raypher in $LIBDIR, its commands and service units"
   [ "$purge" -eq 1 ] && what="$what, AND its config, data and logs ($KEPT)"
   confirm "Remove $what?"
