@@ -5,7 +5,8 @@ import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readl
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { StatusResult } from '@raypher/shared/ipc';
-import { run, waitFor, type CtlResult } from '../helpers/daemon.js';
+import { REPO, waitFor } from '../helpers/daemon.js';
+import { proc as run, type ProcResult as CtlResult } from './proc.js';
 import { releaseJson } from '../release/helpers/cli.js';
 
 /** What install.sh, the wrappers and the daemon call; node is deliberately not among them. */
@@ -191,5 +192,11 @@ describe('the Linux package', () => {
     const purged = await installer(script, ['--uninstall', '--yes', '--purge']);
     expect(purged).toMatchObject({ code: 0 });
     expect(tree(prefix)).toEqual([]);
+  });
+
+  it('ops/release/scripts/install-check.sh (the release workflow\'s step) installs, runs, verifies and purges the package', async () => {
+    const r = await run(join(REPO, 'ops', 'release', 'scripts', 'install-check.sh'), [packages.old ?? '']);
+    expect(r.stdout).toMatch(/install-check: raypher-0\.1\.0-linux-\w+\.tar\.gz installs, runs, verifies and uninstalls/);
+    expect(r.code).toBe(0);
   });
 });
