@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO } from '../helpers/daemon.js';
 import { proc as run } from './proc.js';
-import { releaseJson } from '../release/helpers/cli.js';
+import { releaseCli, releaseJson } from '../release/helpers/cli.js';
 
 const scripts = join(REPO, 'ops', 'release', 'scripts');
 const dir = mkdtempSync(join(tmpdir(), 'raypher-release-steps-'));
@@ -51,5 +51,20 @@ describe('release step scripts', () => {
     const missing = await run(join(scripts, 'publish.sh'), [String(bundle.path), repo], { env: { PATH: process.env.PATH ?? '' } });
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/RAYPHER_TARGETS_KEY is not set/);
+  });
+
+  it('package refuses another architecture than the machine\'s, and a runtime tarball that does not match its pinned integrity', async () => {
+    const other = process.arch === 'arm64' ? 'x64' : 'arm64';
+    const arch = await releaseCli(['package', '--out', join(dir, 'pkg'), '--arch', other]);
+    expect(arch.code).toBe(1);
+    expect(arch.stderr).toMatch(new RegExp(`ERR_RELEASE_PACKAGE: --arch ${other} on a ${process.arch} machine: .*build the ${other} package on a ${other} runner`));
+    const cache = join(dir, 'node-cache');
+    mkdirSync(cache, { recursive: true });
+    const name = `node-linux-${process.arch}-20.20.2.tgz`;
+    writeFileSync(join(cache, name), 'not the runtime');
+    const bad = await releaseCli(['package', '--out', join(dir, 'pkg'), '--node-cache', cache]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(new RegExp(`ERR_RELEASE_PACKAGE: .*${name.replace(/\./g, '\\.')} has integrity sha512-\\S+, not the pinned sha512-`));
+    expect(readdirSync(dir)).not.toContain('pkg');
   });
 });

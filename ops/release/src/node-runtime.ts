@@ -1,8 +1,8 @@
 // The Node runtime a Linux package embeds: the registry's node-linux-<arch> binary package, pinned by version and integrity.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { readBundleArchive } from '@raypher/worker-updater/tar-reader';
 import { detail, packageError } from './failures.js';
 
@@ -57,7 +57,14 @@ export function fetchNodeRuntime(arch: PackageArch, cacheDir: string): NodeRunti
     mkdirSync(cacheDir, { recursive: true });
     const registry = (JSON.parse(npm(['view', spec, 'dist.integrity', '--json'], cacheDir)) as string).trim();
     if (registry !== integrity) throw packageError(`the registry's dist.integrity for ${spec} is ${registry}, not the pinned ${integrity}; check NODE_RUNTIME in ops/release/src/node-runtime.ts`);
-    npm(['pack', spec, '--pack-destination', cacheDir, '--silent'], cacheDir);
+    // Packed into a private directory, then renamed: two builds sharing the cache never read a half-written file.
+    const scratch = mkdtempSync(join(cacheDir, '.pack-'));
+    try {
+      npm(['pack', spec, '--pack-destination', scratch, '--silent'], scratch);
+      renameSync(join(scratch, basename(tarball)), tarball);
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
   }
   const data = readFileSync(tarball);
   const actual = integrityOf(data);
