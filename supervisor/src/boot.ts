@@ -19,6 +19,7 @@ import { LiveConfig } from './live-config.js';
 import { SupervisorMetrics } from './metrics.js';
 import { bindProxyListeners, bindUnixListener, closeListeners, type BoundListener } from './proxy-listeners.js';
 import { ServiceNotifier } from './sd-notify.js';
+import { activatedProxyListeners, readActivationEnv } from './socket-activation.js';
 import { Supervisor } from './supervisor.js';
 import { WorkerManager } from './worker-manager.js';
 
@@ -49,8 +50,11 @@ export async function startSupervisor(opts: SupervisorOptions): Promise<Supervis
   const lock = lockHome(paths.lockFile, process.pid);
   const listeners: BoundListener[] = [];
   try {
-    listeners.push(...bindProxyListeners(config.proxy));
-    if (config.proxy.unix_socket !== '') listeners.push(await bindUnixListener(config.proxy.unix_socket, paths.runDir));
+    // Sockets held by the service manager (raypher.socket) replace our own bind; see socket-activation.ts.
+    const activated = activatedProxyListeners(readActivationEnv(), process.pid);
+    if (activated !== null) listeners.push(...activated);
+    else listeners.push(...bindProxyListeners(config.proxy));
+    if (activated === null && config.proxy.unix_socket !== '') listeners.push(await bindUnixListener(config.proxy.unix_socket, paths.runDir));
   } catch (err) {
     closeListeners(listeners);
     lock.release();

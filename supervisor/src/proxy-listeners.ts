@@ -74,11 +74,11 @@ async function clearStaleSocket(path: string): Promise<void> {
   unlinkSync(path);
 }
 
-/** Closes every listener; the unix socket's file goes too, so no stale path is left behind. */
+/** Closes every listener; a unix socket we bound loses its file too (one passed by systemd, named fd:N, is left to systemd). */
 export function closeListeners(listeners: readonly BoundListener[]): void {
   for (const l of listeners) {
     l.handle.close();
-    if (l.family === 'unix') {
+    if (l.family === 'unix' && isAbsolute(l.address)) {
       try {
         unlinkSync(l.address);
       } catch {

@@ -11,7 +11,7 @@ export interface BundleFile {
   readonly executable: boolean;
 }
 
-interface PackageJson {
+export interface PackageJson {
   name?: string;
   dependencies?: Record<string, string>;
   optionalDependencies?: Record<string, string>;
@@ -53,7 +53,7 @@ function nativeFilter(pkgDir: string): (rel: string) => boolean {
   };
 }
 
-function addTree(files: BundleFile[], srcDir: string, destPrefix: string, keep: (rel: string) => boolean): void {
+export function addTree(files: BundleFile[], srcDir: string, destPrefix: string, keep: (rel: string) => boolean): void {
   for (const rel of walk(srcDir, (r) => r.endsWith('/') ? keep(r) : keep(r) && !SKIP_FILE.test(r))) {
     const source = join(srcDir, rel);
     files.push({ path: `${destPrefix}${rel}`, source, executable: (lstatSync(source).mode & 0o100) !== 0 });
@@ -78,10 +78,45 @@ function resolvePackage(root: string, from: string, name: string): string | null
   }
 }
 
+export function sortFiles(files: BundleFile[]): BundleFile[] {
+  return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+export interface DepStart {
+  readonly from: string;
+  readonly pkg: PackageJson;
+}
+
+export function readPackageAt(dir: string): DepStart {
+  return { from: dir, pkg: readPackage(dir) };
+}
+
+/** Adds the production dependency closure of the queued packages (the @raypher workspaces excepted), each once, at pathOf(its dir). */
+export function addProductionDeps(root: string, files: BundleFile[], queue: DepStart[], pathOf: (dir: string) => string): void {
+  const seen = new Set<string>();
+  while (queue.length > 0) {
+    const { from, pkg } = queue.shift() as DepStart;
+    const deps = [...Object.keys(pkg.dependencies ?? {}).map((n) => ({ n, optional: false })), ...Object.keys(pkg.optionalDependencies ?? {}).map((n) => ({ n, optional: true }))];
+    for (const { n, optional } of deps) {
+      if (n.startsWith('@raypher/')) continue;
+      const dir = resolvePackage(root, from, n);
+      if (dir === null) {
+        if (optional) continue;
+        throw bundleError(`production dependency ${n} (needed by ${pkg.name ?? from}) is not installed; run npm ci`);
+      }
+      if (realpathSync(dir) !== dir) throw bundleError(`${dir} is a link (npm link or a workspace); bundles need installed packages, run npm ci`);
+      if (seen.has(dir)) continue;
+      seen.add(dir);
+      addTree(files, dir, pathOf(dir), nativeFilter(dir));
+      queue.push({ from: dir, pkg: readPackage(dir) });
+    }
+  }
+}
+
 export function collectBundleFiles(checkout: string): BundleFile[] {
   const root = realpathSync(checkout);
   const files: BundleFile[] = [];
-  const queue: Array<{ from: string; pkg: PackageJson }> = [];
+  const queue: DepStart[] = [];
   for (const worker of WORKER_NAMES) {
     const dir = join(root, 'workers', worker);
     if (!existsSync(join(dir, 'dist', 'main.js'))) throw bundleError(`${join(dir, 'dist', 'main.js')} is missing; run 'npm run build' before raypher-release bundle`);
@@ -101,23 +136,6 @@ export function collectBundleFiles(checkout: string): BundleFile[] {
   files.push({ path: 'node_modules/@raypher/shared/package.json', source: join(shared, 'package.json'), executable: false });
   addTree(files, join(shared, 'dist'), 'node_modules/@raypher/shared/dist/', () => true);
   queue.push({ from: shared, pkg: readPackage(shared) });
-  const seen = new Set<string>();
-  while (queue.length > 0) {
-    const { from, pkg } = queue.shift() as { from: string; pkg: PackageJson };
-    const deps = [...Object.keys(pkg.dependencies ?? {}).map((n) => ({ n, optional: false })), ...Object.keys(pkg.optionalDependencies ?? {}).map((n) => ({ n, optional: true }))];
-    for (const { n, optional } of deps) {
-      if (n.startsWith('@raypher/')) continue;
-      const dir = resolvePackage(root, from, n);
-      if (dir === null) {
-        if (optional) continue;
-        throw bundleError(`production dependency ${n} (needed by ${pkg.name ?? from}) is not installed; run npm ci`);
-      }
-      if (realpathSync(dir) !== dir) throw bundleError(`${dir} is a link (npm link or a workspace); bundles need installed packages, run npm ci`);
-      if (seen.has(dir)) continue;
-      seen.add(dir);
-      addTree(files, dir, bundlePathOf(root, dir), nativeFilter(dir));
-      queue.push({ from: dir, pkg: readPackage(dir) });
-    }
-  }
-  return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  addProductionDeps(root, files, queue, (dir) => bundlePathOf(root, dir));
+  return sortFiles(files);
 }

@@ -36,7 +36,7 @@ function git(checkout: string, args: string[]): string {
   }
 }
 
-function buildTime(checkout: string, sourceDateEpoch: string | undefined): number {
+export function buildTime(checkout: string, sourceDateEpoch: string | undefined): number {
   const raw = sourceDateEpoch ?? git(checkout, ['log', '-1', '--format=%ct']);
   const secs = Number(raw);
   if (!Number.isSafeInteger(secs) || secs < 0) throw bundleError(`SOURCE_DATE_EPOCH ${JSON.stringify(raw)} is not a whole number of seconds since 1970`);

@@ -16,3 +16,7 @@ export function repoError(message: string, cause?: unknown): RaypherError {
 export function detail(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+export function packageError(message: string, cause?: unknown): RaypherError {
+  return new RaypherError('ERR_RELEASE_PACKAGE', message, cause === undefined ? undefined : { cause });
+}

@@ -1,14 +1,17 @@
-// raypher-release: builds worker bundles and keeps the signed TUF repository (keygen, init, bundle, publish, refresh, rotate-root).
-import { dirname, resolve } from 'node:path';
+// raypher-release: builds worker bundles and Linux packages, and keeps the signed TUF repository (keygen, init, bundle, publish, refresh, rotate-root).
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { isRaypherError } from '@raypher/shared/errors';
 import { bundleCommand } from './commands/bundle.js';
 import { keygenCommand } from './commands/keygen.js';
+import { packageCommand } from './commands/package.js';
 import { publishCommand } from './commands/publish.js';
 import { initCommand, refreshCommand, rotateRootCommand } from './commands/repo.js';
 import { readReleaseEnv } from './env.js';
+import { PACKAGE_ARCHES, type PackageArch } from './node-runtime.js';
 import { printResult, type Printable } from './output.js';
 
 const env = readReleaseEnv();
@@ -47,6 +50,22 @@ await yargs(hideBin(process.argv))
       checkout: { type: 'string', default: defaultCheckout, describe: 'Built checkout to bundle' },
     }),
     (a) => run(a.json, () => bundleCommand(resolve(a.checkout), resolve(a.out), a.version, a['release-counter'], env.SOURCE_DATE_EPOCH)),
+  )
+  .command(
+    'package',
+    'Build the self-contained Linux package (embedded Node, supervisor, raypherctl, the worker bundle, install.sh)',
+    (y) => y.options({
+      out: { type: 'string', demandOption: true },
+      arch: { choices: PACKAGE_ARCHES, default: process.arch === 'arm64' ? 'arm64' : 'x64', describe: 'Target architecture (must be this machine\'s: native modules come from node_modules)' },
+      version: { type: 'string', describe: 'semver (default: package.json version)' },
+      'release-counter': { type: 'number', describe: 'positive integer that only grows (default: commit count)' },
+      checkout: { type: 'string', default: defaultCheckout, describe: 'Built checkout to package' },
+      'node-cache': { type: 'string', default: join(homedir(), '.cache', 'raypher-release'), describe: 'Where the Node runtime tarball is kept (fetched with npm pack when absent)' },
+    }),
+    (a) => run(a.json, () => packageCommand({
+      checkout: resolve(a.checkout), outDir: resolve(a.out), arch: a.arch as PackageArch, nodeCache: resolve(a['node-cache']),
+      version: a.version, releaseCounter: a['release-counter'], sourceDateEpoch: env.SOURCE_DATE_EPOCH,
+    })),
   )
   .command(
     'publish <bundle>',

@@ -81,6 +81,8 @@ export const ERROR_CODES = {
   ERR_SCANNER_SIGNATURES: 'The agent signature table could not be read or is not valid.',
   ERR_CLI_INPUT: 'raypherctl needs input it could not get (no TTY for a prompt, empty input, no confirmation).',
   ERR_INTERNAL_UNEXPECTED: 'An unexpected internal error; the message says where.',
+  ERR_RELEASE_PACKAGE: 'A Linux package could not be built (wrong architecture, runtime tarball missing or not matching its pinned integrity, missing build output).',
+  ERR_SOCKET_ACTIVATION: 'A descriptor passed by the service manager (LISTEN_FDS) is not a usable listening socket, or LISTEN_FDS is malformed.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
