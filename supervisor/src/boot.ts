@@ -19,7 +19,7 @@ import { LiveConfig } from './live-config.js';
 import { SupervisorMetrics } from './metrics.js';
 import { bindProxyListeners, bindUnixListener, closeListeners, type BoundListener } from './proxy-listeners.js';
 import { ServiceNotifier } from './sd-notify.js';
-import { activatedProxyListeners, readActivationEnv } from './socket-activation.js';
+import { activatedProxyListeners } from './socket-activation.js';
 import { Supervisor } from './supervisor.js';
 import { WorkerManager } from './worker-manager.js';
 
@@ -51,7 +51,7 @@ export async function startSupervisor(opts: SupervisorOptions): Promise<Supervis
   const listeners: BoundListener[] = [];
   try {
     // Sockets held by the service manager (raypher.socket) replace our own bind; see socket-activation.ts.
-    const activated = activatedProxyListeners(readActivationEnv(), process.pid);
+    const activated = activatedProxyListeners(opts.env, process.pid);
     if (activated !== null) listeners.push(...activated);
     else listeners.push(...bindProxyListeners(config.proxy));
     if (activated === null && config.proxy.unix_socket !== '') listeners.push(await bindUnixListener(config.proxy.unix_socket, paths.runDir));

@@ -2,6 +2,7 @@
 // LISTEN_PID and LISTEN_FDNAMES, and are used instead of binding our own. systemd keeps holding them, so while
 // the supervisor restarts (even after kill -9) connections wait in the backlog instead of being refused.
 import net from 'node:net';
+import type { RaypherEnv } from '@raypher/shared/config';
 import { RaypherError } from '@raypher/shared/errors';
 import type { BoundListener, ServerHandle } from './proxy-listeners.js';
 
@@ -9,16 +10,8 @@ export const SD_LISTEN_FDS_START = 3;
 /** FileDescriptorName= of the descriptors meant for the proxy (raypher.socket); unnamed ones ("unknown") count too. */
 export const PROXY_FD_NAMES: readonly string[] = ['proxy', 'unknown'];
 
-export interface ActivationEnv {
-  readonly LISTEN_FDS?: string;
-  readonly LISTEN_PID?: string;
-  readonly LISTEN_FDNAMES?: string;
-}
-
-/** The three variables, read once at boot; they concern only the process systemd started (LISTEN_PID). */
-export function readActivationEnv(source: NodeJS.ProcessEnv = process.env): ActivationEnv {
-  return Object.freeze({ LISTEN_FDS: source.LISTEN_FDS, LISTEN_PID: source.LISTEN_PID, LISTEN_FDNAMES: source.LISTEN_FDNAMES });
-}
+/** The three variables, read once at boot with the rest of the environment (shared/src/config/env.ts). */
+export type ActivationEnv = Pick<RaypherEnv, 'LISTEN_FDS' | 'LISTEN_PID' | 'LISTEN_FDNAMES'>;
 
 type OpenHandle = (address: null, port: 0, addressType: 4, fd: number, flags: 0) => (ServerHandle & { constructor: { name: string } }) | number;
 

@@ -137,6 +137,7 @@ export function run(cmd: string, args: string[], options: SpawnOptions = {}, inp
     let stderr = '';
     p.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
     p.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    p.stdin?.on('error', () => undefined); // a child that exits before reading its input (a refusal) is not an error here
     p.once('error', reject);
     p.once('close', (code) => resolve({ code, stdout, stderr }));
     p.stdin?.end(input ?? '');

@@ -3,8 +3,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO } from '../helpers/daemon.js';
-import { proc as run } from './proc.js';
+import { REPO, run } from '../helpers/daemon.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'raypher-msi-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -5,8 +5,7 @@ import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readl
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { StatusResult } from '@raypher/shared/ipc';
-import { REPO, waitFor } from '../helpers/daemon.js';
-import { proc as run, type ProcResult as CtlResult } from './proc.js';
+import { type CtlResult, REPO, run, waitFor } from '../helpers/daemon.js';
 import { releaseJson } from '../release/helpers/cli.js';
 
 /** What install.sh, the wrappers and the daemon call; node is deliberately not among them. */

@@ -3,8 +3,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO } from '../helpers/daemon.js';
-import { proc as run } from './proc.js';
+import { REPO, run } from '../helpers/daemon.js';
 import { releaseCli, releaseJson } from '../release/helpers/cli.js';
 
 const scripts = join(REPO, 'ops', 'release', 'scripts');

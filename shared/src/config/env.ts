@@ -4,6 +4,10 @@ export interface RaypherEnv {
   readonly NOTIFY_SOCKET?: string;
   readonly WATCHDOG_USEC?: string;
   readonly WATCHDOG_PID?: string;
+  /** systemd socket activation (sd_listen_fds(3)): descriptors passed at fd 3.., for the process LISTEN_PID names. */
+  readonly LISTEN_FDS?: string;
+  readonly LISTEN_PID?: string;
+  readonly LISTEN_FDNAMES?: string;
   readonly NO_COLOR?: string;
   readonly HOME?: string;
   /** Passed on to workers as their sanitized environment. */
@@ -12,7 +16,7 @@ export interface RaypherEnv {
   readonly TZ?: string;
 }
 
-const NAMES = ['RAYPHER_HOME', 'NOTIFY_SOCKET', 'WATCHDOG_USEC', 'WATCHDOG_PID', 'NO_COLOR', 'HOME', 'PATH', 'LANG', 'TZ'] as const;
+const NAMES = ['RAYPHER_HOME', 'NOTIFY_SOCKET', 'WATCHDOG_USEC', 'WATCHDOG_PID', 'LISTEN_FDS', 'LISTEN_PID', 'LISTEN_FDNAMES', 'NO_COLOR', 'HOME', 'PATH', 'LANG', 'TZ'] as const;
 
 export function readEnv(source: NodeJS.ProcessEnv = process.env): RaypherEnv {
   const out: Record<string, string> = {};
