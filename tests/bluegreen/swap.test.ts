@@ -21,7 +21,8 @@ beforeAll(async () => {
 const slotsOf = (home: string) => JSON.parse(readFileSync(join(home, 'data', 'bundles', 'slots.json'), 'utf8')) as { active: string; last_known_good: string; trial: unknown; committed_release_counter: number; bad: unknown[] };
 
 test('update apply swaps every worker to 0.1.1 under traffic with no failed request, then commits after the trial', async () => {
-  const { home, d } = await servingHome(upstream.url, { updater: { trial_secs: 4 } });
+  // No rate limit in the way: on a loaded machine the traffic may run for a minute before the swap ends.
+  const { home, d } = await servingHome(upstream.url, { updater: { trial_secs: 10 }, proxy: { rate_limit: 1_000_000 } });
   const dir = stage(home, tree);
   const traffic = await Traffic.start(home, proxyPort(await d.status()), 10);
   await new Promise((r) => setTimeout(r, 1000));
@@ -43,6 +44,10 @@ test('update apply swaps every worker to 0.1.1 under traffic with no failed requ
   expect(existsSync(join(home, 'data', 'bundles', 'last-known-good.json'))).toBe(true);
   const types = (await auditEvents(home)).map((e) => e.type);
   expect(types).toEqual(expect.arrayContaining(['update.swap_started', 'update.activated', 'update.committed']));
+  // One swap, one row (the control route wrote a second one before), naming who asked.
+  const started = await auditEvents(home, 'update.swap_started');
+  expect(started).toHaveLength(1);
+  expect(started[0]?.data).toMatchObject({ kind: 'apply', to: '0.1.1-r2', requested_by: expect.stringMatching(/^uid \d+ pid \d+$/) as unknown });
   expect((await d.status()).bundle).toMatchObject({ version: '0.1.1', state: 'committed' });
   const table = await ctl(home, ['update', 'slots']);
   expect(table.stdout).toMatch(/0\.1\.1\s+2\s+active,last-known-good/);
