@@ -2,7 +2,7 @@
 // [updater] auto_apply on, the supervisor swaps every worker to it and commits after the trial; no operator.
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { auditEvents, ctl, Daemon, killAll, makeHome, waitFor } from '../helpers/daemon.js';
 import { releaseJson } from '../release/helpers/cli.js';
 import { RepoServer } from '../release/helpers/repo-server.js';
@@ -37,16 +37,19 @@ test('a bundle the updater stages with auto_apply on is swapped in by the superv
   await waitFor(async () => (await auditEvents(home, 'update.activated')).length > 0 || undefined, 120_000, 'the automatic swap to 0.1.1');
   const staged = await auditEvents(home, 'update.staged');
   expect(staged.map((e) => e.data)).toEqual([expect.objectContaining({ version: '0.1.1', release_counter: 1, auto_apply: true })]);
+  // The updater's staging directory is the slot (its name is the slot id: <version>-r<counter>-<sha prefix>).
+  const bundleDir = String(staged[0]?.data.dir);
+  const slot = basename(bundleDir);
+  expect(slot).toMatch(/^0\.1\.1-r1-/);
   const started = await auditEvents(home, 'update.swap_started');
-  expect(started.map((e) => e.data)).toEqual([expect.objectContaining({ kind: 'apply', to: '0.1.1-r1', requested_by: 'updater (auto_apply)' })]);
+  expect(started.map((e) => e.data)).toEqual([expect.objectContaining({ kind: 'apply', to: slot, requested_by: 'updater (auto_apply)' })]);
   const s = await d.waitForAllRunning();
   expect(s.bundle).toMatchObject({ version: '0.1.1', release_counter: 1 });
-  const bundleDir = join(home, 'data', 'bundles', '0.1.1-r1');
   for (const entry of Object.values(workerDirs(s))) expect(entry.startsWith(bundleDir)).toBe(true);
 
   // The trial ends clean: committed, the floor raised, so the next check finds nothing newer to stage.
   await waitFor(async () => slotsOf(home).trial === null || undefined, 60_000, 'the commit');
-  expect(slotsOf(home)).toMatchObject({ active: '0.1.1-r1', last_known_good: '0.1.1-r1', committed_release_counter: 1 });
+  expect(slotsOf(home)).toMatchObject({ active: slot, last_known_good: slot, committed_release_counter: 1 });
   const check = await ctl(home, ['update', 'check', '--json']);
   expect(check.stderr).toBe('');
   expect(JSON.parse(check.stdout)).toMatchObject({ result: 'up_to_date' });

@@ -68,7 +68,7 @@ const healthPrelude = (patch: 'unhealthy' | 'silent') => `{
 
 test.each([
   ['reports itself unhealthy', 'vault', 'unhealthy', /vault reported unhealthy \(self-test failed \(test fixture\)\) during the trial/],
-  ['heartbeats but leaves its health reports unanswered', 'updater', 'silent', /updater left 3 health reports in a row unanswered while heartbeating during the trial/],
+  ['heartbeats but leaves its health reports unanswered', 'updater', 'silent', /updater left 5 health reports in a row unanswered while heartbeating during the trial/],
 ] as const)('a release whose %s during the trial is rolled back and marked bad', async (_what, worker, patch, reason) => {
   const home = makeHome({ updater: { trial_secs: 120 } });
   const d = await Daemon.start(home);

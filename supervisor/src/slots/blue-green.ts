@@ -20,8 +20,8 @@ export const PROXY_DRAIN_MS = 30_000;
 const POLL_MS = 100;
 /** During a trial, how often each worker of the new slot is asked for its health report, in ms. */
 export const TRIAL_PROBE_MS = 2_000;
-/** Health asks in a row a heartbeating worker may leave unanswered before it counts as failing its self-test. */
-export const TRIAL_SILENT_PROBES = 3;
+/** Health asks in a row (each waits 1 s) a heartbeating worker may leave unanswered before it counts as failing its self-test: 10 s, twice the default hang timeout, so a loaded machine is not taken for a stuck one. */
+export const TRIAL_SILENT_PROBES = 5;
 
 export interface BlueGreenDeps {
   readonly slotsPath: string;
