@@ -30,8 +30,14 @@ const fire = (phase) => {
   const keepAlive = n++ % 2 === 0;
   const t = performance.now();
   const req = request({ host: '127.0.0.1', port, path: '/v1/chat/completions', method: 'POST', headers: { authorization: 'Bearer dummy', 'content-type': 'application/json' }, agent: keepAlive ? agent : false, timeout: 30_000 }, (res) => {
-    res.resume();
-    res.on('end', () => samples.push({ phase, ms: performance.now() - t, ok: res.statusCode === 200, code: `status ${res.statusCode}`, keepAlive }));
+    // A refusal's JSON body names its code (ERR_PROXY_...): kept, so a failure says which defence or limit answered.
+    let body = '';
+    res.on('data', (d) => res.statusCode !== 200 && body.length < 4096 && (body += d));
+    res.on('end', () => {
+      let code = `status ${res.statusCode}`;
+      if (res.statusCode !== 200) code += ` ${/"code":"([A-Z_]+)"/.exec(body)?.[1] ?? ''}`.trimEnd();
+      samples.push({ phase, ms: performance.now() - t, ok: res.statusCode === 200, code, keepAlive });
+    });
   });
   req.on('error', (err) => samples.push({ phase, ms: performance.now() - t, ok: false, code: err.code ?? err.message, refused: err.code === 'ECONNREFUSED', keepAlive }));
   req.on('timeout', () => req.destroy(new Error('timeout')));

@@ -48,7 +48,7 @@ test('a bundle the updater stages with auto_apply on is swapped in by the superv
   for (const entry of Object.values(workerDirs(s))) expect(entry.startsWith(bundleDir)).toBe(true);
 
   // The trial ends clean: committed, the floor raised, so the next check finds nothing newer to stage.
-  await waitFor(async () => slotsOf(home).trial === null || undefined, 60_000, 'the commit');
+  await waitFor(async () => (slotsOf(home).trial === null && (await auditEvents(home, 'update.committed')).length > 0) || undefined, 60_000, 'the commit');
   expect(slotsOf(home)).toMatchObject({ active: slot, last_known_good: slot, committed_release_counter: 1 });
   const check = await ctl(home, ['update', 'check', '--json']);
   expect(check.stderr).toBe('');

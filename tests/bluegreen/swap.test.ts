@@ -39,7 +39,8 @@ test('update apply swaps every worker to 0.1.1 under traffic with no failed requ
   expect(tally.failures).toEqual([]);
   expect(tally.answered).toBeGreaterThan(20);
   // Trial ends clean: committed, last-known-good, floor raised.
-  await waitFor(async () => slotsOf(home).trial === null || undefined, 30_000, 'the commit');
+  // slots.json is written before the audit row: wait for both.
+  await waitFor(async () => (slotsOf(home).trial === null && (await auditEvents(home, 'update.committed')).length > 0) || undefined, 30_000, 'the commit');
   expect(slotsOf(home)).toMatchObject({ active: '0.1.1-r2', last_known_good: '0.1.1-r2', committed_release_counter: 2, bad: [] });
   expect(existsSync(join(home, 'data', 'bundles', 'last-known-good.json'))).toBe(true);
   const types = (await auditEvents(home)).map((e) => e.type);
