@@ -5,9 +5,9 @@
 // Usage: node ops/bench/bluegreen.mjs [--rps 200] [--streams 4] [--settle-ms 3000]
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, createServer, request } from 'node:http';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -30,8 +30,14 @@ const fire = (phase) => {
   const keepAlive = n++ % 2 === 0;
   const t = performance.now();
   const req = request({ host: '127.0.0.1', port, path: '/v1/chat/completions', method: 'POST', headers: { authorization: 'Bearer dummy', 'content-type': 'application/json' }, agent: keepAlive ? agent : false, timeout: 30_000 }, (res) => {
-    res.resume();
-    res.on('end', () => samples.push({ phase, ms: performance.now() - t, ok: res.statusCode === 200, code: `status ${res.statusCode}`, keepAlive }));
+    // A refusal's JSON body names its code (ERR_PROXY_...): kept, so a failure says which defence or limit answered.
+    let body = '';
+    res.on('data', (d) => res.statusCode !== 200 && body.length < 4096 && (body += d));
+    res.on('end', () => {
+      let code = `status ${res.statusCode}`;
+      if (res.statusCode !== 200) code += ` ${/"code":"([A-Z_]+)"/.exec(body)?.[1] ?? ''}`.trimEnd();
+      samples.push({ phase, ms: performance.now() - t, ok: res.statusCode === 200, code, keepAlive });
+    });
   });
   req.on('error', (err) => samples.push({ phase, ms: performance.now() - t, ok: false, code: err.code ?? err.message, refused: err.code === 'ECONNREFUSED', keepAlive }));
   req.on('timeout', () => req.destroy(new Error('timeout')));
@@ -71,6 +77,7 @@ const streams = [];
   process.stdout.write(JSON.stringify({ samples, streams }), () => process.exit(0));
   await new Promise(() => undefined);
 }
+const loadBefore = readFileSync('/proc/loadavg', 'utf8').trim();
 const work = mkdtempSync(join(tmpdir(), 'raypher-bench-bg-'));
 const CTL = join(REPO, 'cli', 'bin', 'raypherctl.js');
 /** Asynchronous, so the traffic keeps flowing while a swap or rollback runs. */
@@ -166,7 +173,16 @@ const report = {
   failures_by_code: Object.entries(samples.filter((s) => !s.ok).reduce((m, s) => ((m[`${s.phase}:${s.keepAlive ? 'keep-alive' : 'new'}:${s.code}`] = (m[`${s.phase}:${s.keepAlive ? 'keep-alive' : 'new'}:${s.code}`] ?? 0) + 1), m), {})),
   p99_ms: { steady: p99(steady.filter((s) => s.ok)), swap: p99(byPhase('swap').filter((s) => s.ok)), rollback: p99(byPhase('rollback').filter((s) => s.ok)) },
   streams: { opened: streams.length, completed: streams.filter((s) => s.ok === true).length, failed: streams.filter((s) => s.ok !== true).length },
-  load: execFileSync('cat', ['/proc/loadavg'], { encoding: 'utf8' }).trim(),
+  // What each blue proxy's drain took and had to cut when its 30 s ran out (the supervisor's log).
+  drains: readdirSync(join(home, 'logs'))
+    .filter((f) => f.startsWith('supervisor-'))
+    .flatMap((f) => readFileSync(join(home, 'logs', f), 'utf8').split('\n'))
+    .filter((l) => l.includes('"blue proxy drained"'))
+    .map((l) => JSON.parse(l))
+    .map((l) => ({ ms: l.ms, closed_early: l.closed_early })),
+  cpus: availableParallelism(),
+  load_before: loadBefore,
+  load_after: readFileSync('/proc/loadavg', 'utf8').trim(),
 };
 console.log(JSON.stringify(report, null, 2));
 daemon.kill('SIGTERM');

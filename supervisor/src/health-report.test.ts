@@ -1,5 +1,5 @@
 import type { WorkerStatus } from '@raypher/shared/ipc';
-import { renderHealthReport, type DaemonSnapshot } from './health-report.js';
+import { renderHealthReport, unhealthyReason, type DaemonSnapshot } from './health-report.js';
 
 const worker = (name: WorkerStatus['name'], state: WorkerStatus['state']): WorkerStatus => ({
   name,
@@ -41,4 +41,21 @@ describe('renderHealthReport', () => {
     expect(healthy).toBe(false);
     expect(body.status).toBe(status);
   });
+
+  it('is unhealthy (degraded) when a worker reports itself unhealthy, and says why', () => {
+    const { healthy, body } = renderHealthReport(snap, { vault: { state: 'unlocked' }, unhealthy: 'self-test failed: keyring' }, null);
+    expect(healthy).toBe(false);
+    expect(body).toMatchObject({ status: 'degraded', unhealthy: 'self-test failed: keyring' });
+  });
+});
+
+describe('unhealthyReason', () => {
+  it.each([
+    [{ vault: {} }, null],
+    [{ unhealthy: null }, null],
+    [{ unhealthy: false }, null],
+    [{ unhealthy: 'disk full' }, 'disk full'],
+    [{ unhealthy: true }, 'reported unhealthy'],
+    [{ unhealthy: '' }, 'reported unhealthy'],
+  ])('%j -> %j', (health, reason) => expect(unhealthyReason(health)).toBe(reason));
 });

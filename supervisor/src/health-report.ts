@@ -15,13 +15,23 @@ export interface DaemonSnapshot {
   readonly activeThreats: number | null;
 }
 
-/** The /health body: the original plan's fields, then each running worker's own section(s). */
+/**
+ * A worker reports itself unhealthy (a failed self-test) with a top-level `unhealthy` key, the reason, among the
+ * sections its health() returns; heartbeats only say its event loop turns. Null when it does not.
+ */
+export function unhealthyReason(health: Readonly<Record<string, unknown>>): string | null {
+  const v = health.unhealthy;
+  if (v === undefined || v === null || v === false) return null;
+  return typeof v === 'string' && v !== '' ? v.slice(0, 256) : 'reported unhealthy';
+}
+
+/** The /health body: the original plan's fields, then each running worker's own section(s); a worker's unhealthy report makes it degraded. */
 export function renderHealthReport(
   snap: DaemonSnapshot,
   sections: Readonly<Record<string, unknown>>,
   dbSizeBytes: number | null,
 ): { healthy: boolean; body: Record<string, unknown> } {
-  const healthy = snap.state === 'running';
+  const healthy = snap.state === 'running' && unhealthyReason(sections) === null;
   const body: Record<string, unknown> = {
     status: healthy ? 'healthy' : snap.state === 'stopping' ? 'stopping' : 'degraded',
     version: snap.version,

@@ -67,10 +67,8 @@ function supervisorRoutes(api: SupervisorApi): SupervisorRoutes {
       return {};
     },
     'config.reload': () => api.reload(),
-    'update.apply': async ({ version }, { caller }) => {
-      api.audit('update.swap_started', { requested_by: caller ? `uid ${caller.uid} pid ${caller.pid}` : 'unknown', version: version ?? 'newest staged' });
-      return api.slots.apply(version);
-    },
+    // The swap audits update.swap_started itself, with who asked: one row per swap.
+    'update.apply': ({ version }, { caller }) => api.slots.apply(version, caller ? `uid ${caller.uid} pid ${caller.pid}` : 'unknown'),
     'update.rollback': (_args, { caller }) => api.slots.rollback(`operator rollback by ${caller ? `uid ${caller.uid} pid ${caller.pid}` : 'unknown'}`, 'operator'),
     'update.slots': () => api.slots.table(),
   };

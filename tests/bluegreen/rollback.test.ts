@@ -54,6 +54,38 @@ test('a release whose scanner crashes 2 s after start rolls every worker back du
   await d.stop();
 }, 300_000);
 
+/** A prelude that rewrites this worker's replies to the supervisor's health asks: `health` gets `patch`, or no reply goes out. */
+const healthPrelude = (patch: 'unhealthy' | 'silent') => `{
+  const send = process.send.bind(process);
+  process.send = (m, ...rest) => {
+    if (m && m.t === 'res' && m.ok && m.r && typeof m.r.text === 'string' && m.r.health) {
+      if (${JSON.stringify(patch)} === 'silent') return true;
+      m.r.health.unhealthy = 'self-test failed (test fixture)';
+    }
+    return send(m, ...rest);
+  };
+}`;
+
+test.each([
+  ['reports itself unhealthy', 'vault', 'unhealthy', /vault reported unhealthy \(self-test failed \(test fixture\)\) during the trial/],
+  ['heartbeats but leaves its health reports unanswered', 'updater', 'silent', /updater left 5 health reports in a row unanswered while heartbeating during the trial/],
+] as const)('a release whose %s during the trial is rolled back and marked bad', async (_what, worker, patch, reason) => {
+  const home = makeHome({ updater: { trial_secs: 120 } });
+  const d = await Daemon.start(home);
+  stage(home, variantTree(tree, { version: '0.1.4', counter: 5, worker, prelude: healthPrelude(patch) }));
+  const applied = await ctl(home, ['update', 'apply', '--json']);
+  expect(applied.code).toBe(0);
+  await waitFor(async () => slotsOf(home).bad.length > 0 || undefined, 120_000, 'the automatic rollback');
+  await waitFor(async () => (await onInstalled(d)) || undefined, 60_000, 'every worker back on the installed slot');
+  expect(slotsOf(home)).toMatchObject({ active: 'installed', trial: null });
+  expect(slotsOf(home).bad[0]).toMatchObject({ version: '0.1.4', release_counter: 5 });
+  expect(slotsOf(home).bad[0]?.reason).toMatch(reason);
+  const failed = await auditEvents(home, 'update.trial_failed');
+  expect(failed.map((e) => e.data)).toEqual([expect.objectContaining({ version: '0.1.4', reason: expect.stringMatching(reason) as unknown })]);
+  expect((await auditEvents(home, 'update.rolled_back'))[0]?.data).toMatchObject({ by: 'automatic', to: 'installed' });
+  await d.stop();
+}, 300_000);
+
 test('update rollback by hand returns to the previous slot and marks the release bad; a read-only caller is refused', async () => {
   const home = makeHome({ updater: { trial_secs: 600 }, service: { socket_group: String(NOBODY) } });
   const d = await Daemon.start(home);

@@ -6,6 +6,7 @@ import type { EventName } from '@raypher/shared/db';
 import { RaypherError } from '@raypher/shared/errors';
 import { SupervisorToWorker, WORKER_NAMES, type BundleStaged, type SlotsResult, type StatusResult, type WorkerName } from '@raypher/shared/ipc';
 import type { Logger } from '@raypher/shared/logging';
+import { unhealthyReason } from '../health-report.js';
 import type { WorkerManager } from '../worker-manager.js';
 import type { WorkerProcess } from '../worker-process.js';
 import { lkgFile } from './boot-plan.js';
@@ -17,6 +18,10 @@ export const SWAP_ORDER: readonly WorkerName[] = ['vault', 'proxy', 'scanner', '
 /** How long a drained blue proxy may keep in-flight requests and open streams, in ms. */
 export const PROXY_DRAIN_MS = 30_000;
 const POLL_MS = 100;
+/** During a trial, how often each worker of the new slot is asked for its health report, in ms. */
+export const TRIAL_PROBE_MS = 2_000;
+/** Health asks in a row (each waits 1 s) a heartbeating worker may leave unanswered before it counts as failing its self-test: 10 s, twice the default hang timeout, so a loaded machine is not taken for a stuck one. */
+export const TRIAL_SILENT_PROBES = 5;
 
 export interface BlueGreenDeps {
   readonly slotsPath: string;
@@ -39,6 +44,10 @@ export class BlueGreen {
   private workers: WorkerManager | undefined;
   private swapping = false;
   private trialTimer: NodeJS.Timeout | undefined;
+  private probeTimer: NodeJS.Timeout | undefined;
+  private probing = false;
+  /** Per worker process on trial: health asks in a row it did not answer. */
+  private readonly silent = new WeakMap<WorkerProcess, number>();
 
   constructor(
     private state: SlotsState,
@@ -59,7 +68,7 @@ export class BlueGreen {
   }
 
   stop(): void {
-    clearTimeout(this.trialTimer);
+    this.disarmTrial();
   }
 
   persist(next: SlotsState): void {
@@ -97,11 +106,11 @@ export class BlueGreen {
   /** The updater staged a bundle: apply it on its own when [updater] auto_apply says so. */
   onBundleStaged(staged: BundleStaged): void {
     if (!staged.auto_apply) return;
-    this.apply(staged.version).catch((err: unknown) => this.deps.logger.error('automatic apply failed', { version: staged.version, error: (err as Error).message }));
+    this.apply(staged.version, 'updater (auto_apply)').catch((err: unknown) => this.deps.logger.error('automatic apply failed', { version: staged.version, error: (err as Error).message }));
   }
 
-  /** Every worker onto a staged bundle (the newest not bad, or `version`), then the trial. */
-  async apply(version?: string): Promise<SwapOutcome> {
+  /** Every worker onto a staged bundle (the newest not bad, or `version`), then the trial; `by` names who asked. */
+  async apply(version: string | undefined, by: string): Promise<SwapOutcome> {
     this.refuseIfBusy();
     const isBad = (v: string, c: number) => this.state.bad.some((b) => b.version === v && b.release_counter === c);
     const candidates = listStaged(this.deps.bundlesDir).filter((b) => (version === undefined ? !isBad(b.version, b.release_counter) : b.version === version) && b.id !== this.state.active);
@@ -114,7 +123,7 @@ export class BlueGreen {
     this.persist({ ...this.state, slots: { ...this.state.slots, [target.id]: { dir: target.dir, version: target.version, release_counter: target.release_counter, added_at: at, committed_at: null } } });
     const started = Date.now();
     const from = this.state.active;
-    const failure = await this.swap({ kind: 'apply', from, to: target.id, done: [], reason: `apply ${target.version}`, started_at: at });
+    const failure = await this.swap({ kind: 'apply', from, to: target.id, done: [], reason: `apply ${target.version}`, started_at: at }, by);
     if (failure !== null) {
       await this.rollback(failure, 'automatic');
       throw new RaypherError('ERR_UPDATE_SWAP', `the swap to ${target.version} failed (${failure}); every worker is back on ${this.state.slots[this.state.active]?.version ?? this.state.active}, and ${target.version} is marked bad`);
@@ -134,7 +143,7 @@ export class BlueGreen {
     const leaving = s.swap?.kind === 'apply' ? s.swap.to : s.active;
     const back = s.swap?.kind === 'apply' ? s.swap.from : (s.previous ?? (s.last_known_good !== s.active ? s.last_known_good : null));
     if (back === null) throw new RaypherError('ERR_UPDATE_NO_PREVIOUS', `the active slot ${s.active} has no previous slot and is the last-known-good; nothing to roll back to`);
-    clearTimeout(this.trialTimer);
+    this.disarmTrial();
     const started = Date.now();
     const info = s.slots[leaving];
     if (by === 'automatic') {
@@ -143,7 +152,7 @@ export class BlueGreen {
     }
     const bad = leaving === INSTALLED_SLOT || !info ? s.bad : [...s.bad.filter((b) => !(b.version === info.version && b.release_counter === info.release_counter)), { version: info.version, release_counter: info.release_counter, reason, at: new Date().toISOString() }];
     this.persist({ ...s, bad });
-    const failure = await this.swap({ kind: 'rollback', from: leaving, to: back, done: [], reason, started_at: new Date().toISOString() });
+    const failure = await this.swap({ kind: 'rollback', from: leaving, to: back, done: [], reason, started_at: new Date().toISOString() }, by);
     if (failure !== null) this.deps.logger.error('a worker did not come up on the previous slot; its restart policy keeps trying', { reason: failure });
     this.persist({ ...this.state, active: back, previous: null, trial: null, swap: null });
     this.deps.audit('update.rolled_back', { from: leaving, to: back, version: info?.version, reason, by, ms: Date.now() - started });
@@ -151,11 +160,11 @@ export class BlueGreen {
   }
 
   /** Moves each worker onto `to` in order, persisting each step; returns why it stopped, or null. */
-  private async swap(rec: SwapRecord): Promise<string | null> {
+  private async swap(rec: SwapRecord, by: string): Promise<string | null> {
     this.swapping = true;
     try {
       this.persist({ ...this.state, swap: rec });
-      this.deps.audit('update.swap_started', { kind: rec.kind, from: rec.from, to: rec.to, reason: rec.reason });
+      this.deps.audit('update.swap_started', { kind: rec.kind, from: rec.from, to: rec.to, reason: rec.reason, requested_by: by });
       const done: WorkerName[] = [];
       for (const name of SWAP_ORDER) {
         const failure = await this.move(name, rec.to);
@@ -183,7 +192,11 @@ export class BlueGreen {
       }
       this.placement[name] = slot;
       const blue = workers.adopt(green);
-      await blue.call(SupervisorToWorker.drain, { maxMs: PROXY_DRAIN_MS }, PROXY_DRAIN_MS + 5_000).catch((err: unknown) => this.deps.logger.warn('blue proxy did not drain cleanly', { error: (err as Error).message }));
+      const draining = Date.now();
+      await blue.call(SupervisorToWorker.drain, { maxMs: PROXY_DRAIN_MS }, PROXY_DRAIN_MS + 5_000).then(
+        ({ closedEarly }) => this.deps.logger.info('blue proxy drained', { ms: Date.now() - draining, closed_early: closedEarly }),
+        (err: unknown) => this.deps.logger.warn('blue proxy did not drain cleanly', { error: (err as Error).message }),
+      );
       await blue.stop('blue/green swap: drained');
       return null;
     }
@@ -195,7 +208,7 @@ export class BlueGreen {
     return waitRunning(w, timeout);
   }
 
-  /** A worker from the slot on trial exited, hung or failed to start: roll everything back. */
+  /** A worker from the slot on trial exited, hung, failed to start or reported unhealthy: roll everything back. */
   onTrouble(worker: WorkerProcess, why: string): void {
     const trial = this.state.trial;
     if (this.swapping || trial === null || this.placement[worker.name] !== trial.slot) return;
@@ -203,13 +216,42 @@ export class BlueGreen {
   }
 
   private armTrial(): void {
-    clearTimeout(this.trialTimer);
+    this.disarmTrial();
     this.trialTimer = setTimeout(() => this.commit(), this.deps.config().updater.trial_secs * 1000);
     this.trialTimer.unref();
+    this.probeTimer = setInterval(() => void this.probeTrial(), TRIAL_PROBE_MS);
+    this.probeTimer.unref();
+  }
+
+  private disarmTrial(): void {
+    clearTimeout(this.trialTimer);
+    clearInterval(this.probeTimer);
+  }
+
+  /** Asks each running worker of the slot on trial for its health report: an unhealthy one, or one silent too long, rolls back. */
+  private async probeTrial(): Promise<void> {
+    const trial = this.state.trial;
+    if (this.probing || this.swapping || trial === null || !this.workers) return;
+    this.probing = true;
+    try {
+      const onTrial = this.workers.workers.filter((w) => this.placement[w.name] === trial.slot && w.state === 'running');
+      const reports = await Promise.all(onTrial.map(async (w) => [w, await w.metrics()] as const));
+      for (const [w, report] of reports) {
+        if (w.state !== 'running') continue;
+        const silent = report === null ? (this.silent.get(w) ?? 0) + 1 : 0;
+        this.silent.set(w, silent);
+        const reason = report === null ? null : unhealthyReason(report.health);
+        if (reason !== null) return this.onTrouble(w, `reported unhealthy (${reason})`);
+        if (silent >= TRIAL_SILENT_PROBES) return this.onTrouble(w, `left ${silent} health reports in a row unanswered while heartbeating`);
+      }
+    } finally {
+      this.probing = false;
+    }
   }
 
   private commit(): void {
     const s = this.state;
+    clearInterval(this.probeTimer);
     if (this.swapping || s.trial === null || s.trial.slot !== s.active) return;
     const info = s.slots[s.active];
     if (!info) return;

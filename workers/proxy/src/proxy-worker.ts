@@ -12,7 +12,7 @@ import { UsageBook } from './accounting/usage-book.js';
 import { AuditBatcher } from './audit-batch.js';
 import { CallerVerdicts } from './caller-verdicts.js';
 import { ConnectionCap } from './connection-cap.js';
-import { drainServers } from './drain.js';
+import { ConnectionDrain } from './drain.js';
 import { createHandler } from './handler.js';
 import { IdentityMethods } from './identity/protocol.js';
 import { IdentityThread } from './identity/thread.js';
@@ -69,12 +69,14 @@ export const proxyWorker: WorkerModule<'proxy'> = {
     const handler = createHandler({ config: () => config, providers: () => providers, verdicts, allowList, onCodeChanged: (id) => void markCodeChanged(id), panic, limiter: new RateLimiter(), vault, upstreams, audit, logger: ctx.logger, stats, metrics, connections, usage });
 
     const servers: Server[] = [];
+    const drain = new ConnectionDrain();
     // Timeouts are restart-only keys; node refuses a headers timeout longer than the request timeout.
     const requestTimeout = config.request_timeout_ms;
     const headersTimeout = Math.min(config.headers_timeout_ms, requestTimeout);
     ctx.onListener((info, handle) => {
       const server = createServer({ keepAliveTimeout: KEEP_ALIVE_MS, headersTimeout, requestTimeout, connectionsCheckingInterval: Math.min(TIMEOUT_CHECK_MS, headersTimeout), maxHeaderSize: MAX_HEADER_BYTES }, handler.handle);
       server.maxHeadersCount = PARSER_MAX_HEADERS;
+      drain.watch(server);
       server.on('connection', handler.onConnection);
       server.on('upgrade', handler.onTunnel);
       server.on('connect', handler.onTunnel);
@@ -83,7 +85,11 @@ export const proxyWorker: WorkerModule<'proxy'> = {
     });
 
     // Blue/green: the supervisor drains this (blue) proxy once a green one serves the same sockets.
-    ctx.handle(SupervisorToWorker.drain, ({ maxMs }) => drainServers(servers, maxMs));
+    ctx.handle(SupervisorToWorker.drain, async ({ maxMs }) => {
+      const { closedEarly, cutInFlight, cutIdle } = await drain.drain(maxMs);
+      if (closedEarly > 0) ctx.logger.warn('drain time ran out: connections cut', { maxMs, cutInFlight, cutIdle });
+      return { closedEarly };
+    });
 
     const by = (caller: { uid: number; pid: number } | null) => (caller ? `uid ${caller.uid} pid ${caller.pid}` : 'unknown');
     const markCodeChanged = async (id: number) => {
