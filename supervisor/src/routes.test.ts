@@ -47,7 +47,7 @@ describe('control routes', () => {
       },
     };
     const unused = () => Promise.reject(new Error('not called'));
-    const routes = buildRoutes({ version: '1', logDir: '/nonexistent', workers, status: unused, health: unused, reload: unused, slots: { apply: unused, rollback: unused, table: () => { throw new Error('not called'); } }, audit: () => undefined });
+    const routes = buildRoutes({ version: '1', logDir: '/nonexistent', workers, status: unused, health: unused, reload: unused, slots: { apply: unused, rollback: unused, table: () => { throw new Error('not called'); } } });
     expect(Object.keys(routes).sort()).toEqual(Object.keys(Control).sort());
     await expect(routes['vault.status']({}, { caller: null })).rejects.toThrow('stop here');
     await expect(routes['panic.status']({}, { caller: null })).rejects.toThrow('stop here');

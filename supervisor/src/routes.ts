@@ -27,7 +27,6 @@ export interface SupervisorApi {
   health(): Promise<{ healthy: boolean; body: Record<string, unknown> }>;
   reload(): Promise<{ applied: string[]; requiresRestart: string[] }>;
   slots: Pick<BlueGreen, 'apply' | 'rollback' | 'table'>;
-  audit(type: EventName, data: Record<string, unknown>): void;
 }
 
 type SupervisorMethods = MethodsOwnedBy<'supervisor'>;

@@ -66,7 +66,6 @@ export class Supervisor {
         health: () => this.healthReport(),
         reload: () => this.reload(),
         slots: this.deps.slots,
-        audit: (type, data) => audit.write(type, data),
       }),
       logger,
     });
