@@ -33,7 +33,7 @@ export const scannerWorker: WorkerModule<'scanner'> = {
       current: (pid) => inventory.current(pid),
       protection: () => ({ selfPid: process.pid, supervisorPid: process.ppid, extra: splitList(config.protected), lookup: (pid) => inventory.current(pid) }),
     });
-    const scanner = new Scanner({ db, ledger, logger: ctx.logger, inventory, detector, findings, providers, evidence: new ProxyEvidence(db), terminator, vaultDb: ctx.paths.vaultDb, config: () => config });
+    const scanner = new Scanner({ db, ledger, logger: ctx.logger, inventory, detector, findings, providers, evidence: new ProxyEvidence(db), terminator, dbFile: ctx.paths.db, vaultDb: ctx.paths.vaultDb, config: () => config });
 
     const cycles = new Counter({ name: 'raypher_scanner_scan_cycles_total', help: 'Watchtower passes completed', registers: [ctx.metrics] });
     let lastScan: string | null = null;

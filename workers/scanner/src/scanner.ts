@@ -6,6 +6,7 @@ import { Detector, type AgentMatch } from './detect/detector.js';
 import { keysInEnviron, readEnviron } from './detect/key-shapes.js';
 import { atLeast, riskOf } from './detect/risk.js';
 import type { Cause, FindingsStore } from './findings/findings-store.js';
+import { DbChangeWatch } from './findings/file-change.js';
 import { readSealedIndex, type SealedIndex } from './findings/sealed-keys.js';
 import type { ProcInventory, ProcessInfo } from './inventory/proc-inventory.js';
 import { establishedConnections, socketInodes } from './network/tcp-connections.js';
@@ -39,21 +40,26 @@ export interface ScannerDeps {
   readonly providers: ProviderAddresses;
   readonly evidence: ProxyEvidence;
   readonly terminator: Terminator;
+  /** raypher.db's path: its files' stat says whether to query it again. */
+  readonly dbFile: string;
   readonly vaultDb: string;
   readonly config: () => Watchtower;
 }
 
-/** Passes between re-reads of vault.db's sealed fingerprints (also re-read when a new key turns up). */
-const SEALED_REFRESH_PASSES = 15;
-
 export class Scanner {
   private readonly analyses = new Map<string, Analysis>();
   private sealed: SealedIndex | null = null;
-  private passes = 0;
   private agents: AgentInfo[] = [];
   private panicSuspended = false;
+  private panicEngaged = false;
+  /** raypher.db (evidence, panic) and vault.db (sealed fingerprints) are queried only after a commit touched them. */
+  private readonly raypherDbWatch: DbChangeWatch;
+  private readonly vaultDbWatch: DbChangeWatch;
 
-  constructor(private readonly d: ScannerDeps) {}
+  constructor(private readonly d: ScannerDeps) {
+    this.raypherDbWatch = DbChangeWatch.of(d.dbFile);
+    this.vaultDbWatch = DbChangeWatch.of(d.vaultDb);
+  }
 
   listAgents(): AgentInfo[] {
     return this.agents;
@@ -63,47 +69,49 @@ export class Scanner {
     const t0 = performance.now();
     const cfg = this.d.config();
     const procs = this.d.inventory.scan();
-    const alive = new Set(procs.map(keyOf));
+    const keys = procs.map(keyOf);
+    const alive = new Set(keys);
     const alivePids = new Set(procs.map((p) => p.pid));
     for (const k of this.analyses.keys()) if (!alive.has(k)) this.analyses.delete(k);
     this.d.terminator.prune((k) => alive.has(k));
     this.d.evidence.prune((pid) => alivePids.has(pid));
 
-    let newKeys = false;
-    const fresh: ProcessInfo[] = [];
-    for (const p of procs) {
-      if (this.analyses.get(keyOf(p))?.info === p || p.kernelThread || p.pid === process.pid) continue;
-      fresh.push(p);
+    if (this.sealed === null || this.vaultDbWatch.changed()) this.sealed = await readSealedIndex(this.d.vaultDb);
+    for (let i = 0; i < procs.length; i++) {
+      const p = procs[i] as ProcessInfo;
+      const key = keys[i] as string;
+      const before = this.analyses.get(key);
+      if (before?.info === p || p.kernelThread || p.pid === process.pid) continue;
+      const found = this.keysOf(p.pid);
+      const a: Analysis = { info: p, match: this.d.detector.match(p), keys: found.map((k) => ({ variable: k.variable, provider: k.provider, fingerprint: this.sealed?.fingerprintOf(k.value) ?? null })) };
+      this.analyses.set(key, a);
+      if (a.match && a.match.id !== before?.match?.id) await this.d.ledger.append('scanner.agent_detected', { pid: p.pid, exe: p.exe, signature: a.match.id, name: a.match.name, reasons: a.match.reasons });
     }
-    if (this.sealed === null || this.passes % SEALED_REFRESH_PASSES === 0) this.sealed = await readSealedIndex(this.d.vaultDb);
-    for (const p of fresh) {
-      const keys = this.keysOf(p.pid);
-      if (keys.length > 0 && !newKeys) {
-        newKeys = true;
-        this.sealed = await readSealedIndex(this.d.vaultDb);
-      }
-      const before = this.analyses.get(keyOf(p))?.match ?? null;
-      const a: Analysis = { info: p, match: this.d.detector.match(p), keys: keys.map((k) => ({ variable: k.variable, provider: k.provider, fingerprint: this.sealed?.fingerprintOf(k.value) ?? null })) };
-      this.analyses.set(keyOf(p), a);
-      if (a.match && a.match.id !== before?.id) await this.d.ledger.append('scanner.agent_detected', { pid: p.pid, exe: p.exe, signature: a.match.id, name: a.match.name, reasons: a.match.reasons });
+    if (this.raypherDbWatch.changed()) {
+      await this.d.evidence.refresh();
+      const panic = await this.d.db.get<{ engaged: number }>('SELECT engaged FROM panic WHERE id = 1');
+      this.panicEngaged = panic?.engaged === 1;
     }
-    this.passes++;
-    await this.d.evidence.refresh();
 
-    const agentProcs = procs.filter((p) => this.analyses.get(keyOf(p))?.match);
-    const bypass = this.bypassing(agentProcs);
+    // Only processes with a signal are looked at further: most of the machine is neither an agent nor holds a key.
+    const notable: Array<{ p: ProcessInfo; a: Analysis; key: string }> = [];
+    for (let i = 0; i < procs.length; i++) {
+      const p = procs[i] as ProcessInfo;
+      const key = keys[i] as string;
+      const a = this.analyses.get(key);
+      if (a && (a.match || a.keys.length > 0 || this.d.evidence.denied.has(p.pid))) notable.push({ p, a, key });
+    }
+    const bypass = this.bypassing(notable.filter((n) => n.a.match).map((n) => n.p));
     const causes: Cause[] = [];
     const agents: AgentInfo[] = [];
-    for (const p of procs) {
-      const a = this.analyses.get(keyOf(p));
-      if (!a) continue;
+    for (const { p, a, key } of notable) {
       const sealedHits = a.keys.map((k) => (k.fingerprint ? this.sealed?.sealedAs(k.fingerprint) ?? null : null));
       const denial = this.d.evidence.denied.get(p.pid);
       const remote = bypass.get(p.pid) ?? null;
       const risk = riskOf({ agent: a.match !== null, keyExposed: a.keys.length > 0, sealedKeyExposed: sealedHits.some((s) => s !== null), bypass: remote !== null, unlisted: denial !== undefined });
       const identity = a.match?.id ?? null;
-      a.keys.forEach((k, i) => causes.push({ kind: 'key.exposed', subject: `key.exposed:${keyOf(p)}:${k.variable}`, pid: p.pid, exe: p.exe, identity, fingerprint: k.fingerprint, risk, detail: { variable: k.variable, provider: k.provider, sealed: sealedHits[i] !== null, sealed_provider: sealedHits[i] ?? null } }));
-      if (remote) causes.push({ kind: 'proxy.bypass', subject: `proxy.bypass:${keyOf(p)}:${remote}`, pid: p.pid, exe: p.exe, identity, fingerprint: null, risk, detail: { remote } });
+      a.keys.forEach((k, i) => causes.push({ kind: 'key.exposed', subject: `key.exposed:${key}:${k.variable}`, pid: p.pid, exe: p.exe, identity, fingerprint: k.fingerprint, risk, detail: { variable: k.variable, provider: k.provider, sealed: sealedHits[i] !== null, sealed_provider: sealedHits[i] ?? null } }));
+      if (remote) causes.push({ kind: 'proxy.bypass', subject: `proxy.bypass:${key}:${remote}`, pid: p.pid, exe: p.exe, identity, fingerprint: null, risk, detail: { remote } });
       if (denial) causes.push({ kind: 'agent.unlisted', subject: `agent.unlisted:${p.pid}:${denial.exe ?? ''}`, pid: p.pid, exe: denial.exe ?? p.exe, identity, fingerprint: null, risk, detail: { evidence: 'proxy.denied not_listed' } });
       if (!a.match) continue;
       const reasons = [...a.match.reasons, ...a.keys.map((k) => `${k.variable} holds a ${k.provider} key${k.fingerprint ? ` (${k.fingerprint})` : ''}`)];
@@ -125,7 +133,7 @@ export class Scanner {
 
   /** Environment keys of one process; the values stay inside this pass. */
   private keysOf(pid: number): ReturnType<typeof keysInEnviron> {
-    const env = readEnviron(pid);
+    const env = readEnviron(pid, this.d.inventory.files);
     return env === null ? [] : keysInEnviron(env);
   }
 
@@ -156,8 +164,7 @@ export class Scanner {
       if (action === 'alert' || (action === 'suspend' && a.suspended)) continue;
       await this.tryAct(a.pid, action === 'kill' ? 'killed' : 'suspended', 'policy', `risk ${a.risk}`);
     }
-    const panic = await this.d.db.get<{ engaged: number }>('SELECT engaged FROM panic WHERE id = 1');
-    const engaged = panic?.engaged === 1 && cfg.panic_action === 'suspend';
+    const engaged = this.panicEngaged && cfg.panic_action === 'suspend';
     if (engaged) {
       for (const a of agents) if (!a.suspended) await this.tryAct(a.pid, 'suspended', 'panic', 'panic engaged');
       this.panicSuspended = true;

@@ -24,6 +24,8 @@ export class Detector {
   private readonly byName = new Map<string, SignatureTable['agents'][number]>();
   private readonly families = new Map<string, Family>();
   private readonly imports: Array<{ id: string; name: string; python: RegExp | null; node: RegExp | null }>;
+  /** One buffer for every script head (a pass may read many: each new interpreter process). */
+  private readonly head = Buffer.allocUnsafe(SCRIPT_READ_BYTES);
 
   constructor(private readonly table: SignatureTable) {
     for (const a of table.agents) for (const n of a.names) this.byName.set(n, a);
@@ -57,7 +59,7 @@ export class Detector {
     const script = scriptArg(p.cmdline, family);
     if (!script) return null;
     const path = isAbsolute(script) ? script : p.cwd ? resolve(p.cwd, script) : null;
-    const head = path ? readHead(path) : null;
+    const head = path ? readHead(path, this.head) : null;
     if (head === null) return null;
     const found = this.imports.filter((f) => (family === 'python' ? f.python : f.node)?.test(head));
     if (found.length === 0) return null;
@@ -86,7 +88,7 @@ export function scriptArg(argv: readonly string[], family: Family): string | nul
   return null;
 }
 
-function readHead(path: string): string | null {
+function readHead(path: string, buf: Buffer): string | null {
   let fd: number;
   try {
     fd = openSync(path, 'r');
@@ -94,7 +96,6 @@ function readHead(path: string): string | null {
     return null;
   }
   try {
-    const buf = Buffer.alloc(SCRIPT_READ_BYTES);
     const n = readSync(fd, buf, 0, SCRIPT_READ_BYTES, 0);
     return buf.subarray(0, n).toString('utf8');
   } catch {

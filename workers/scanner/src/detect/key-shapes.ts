@@ -1,5 +1,5 @@
 // Provider-key-shaped values in a process environment (/proc/<pid>/environ): the variable name and provider, never the value past this file.
-import { readFileSync } from 'node:fs';
+import type { ProcFileReader } from '../inventory/proc-file.js';
 
 /** Checked in order: the first shape that fits names the provider. */
 const KEY_SHAPES: ReadonlyArray<{ provider: string; shape: RegExp }> = [
@@ -29,11 +29,10 @@ export function keysInEnviron(raw: string): ExposedKey[] {
   return out;
 }
 
+/** Environments past this are cut (the kernel caps argv + environ at ARG_MAX, 2 MiB by default). */
+const ENVIRON_MAX_BYTES = 4 * 1024 * 1024;
+
 /** null when the environment cannot be read (another user's process, or it exited). */
-export function readEnviron(pid: number, root = '/proc'): string | null {
-  try {
-    return readFileSync(`${root}/${pid}/environ`, 'utf8');
-  } catch {
-    return null;
-  }
+export function readEnviron(pid: number, files: ProcFileReader, root = '/proc'): string | null {
+  return files.read(`${root}/${pid}/environ`, 'utf8', ENVIRON_MAX_BYTES);
 }
