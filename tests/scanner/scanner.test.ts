@@ -101,6 +101,14 @@ describe('scanner', () => {
     expect(listed.allowListed).toBe(true);
     await ctlJson(home, ['scan']);
     expect((await findings()).filter((f) => f.pid === viaProxy)).toEqual([]);
+
+    // The same executable running a script the entry does not name (same content, another path) is not allow-listed.
+    const other = join(home, 'other-agent.mjs');
+    writeFileSync(other, readFileSync(entry));
+    const unlistedScript = startProcess(process.execPath, [other, proxyPort]).pid ?? 0;
+    const seen = await waitFor(async () => (await agents()).find((a) => a.pid === unlistedScript), 30_000, 'the agent with another script listed');
+    expect(seen.allowListed).toBe(false);
+    process.kill(unlistedScript, 'SIGKILL');
   }, SLOW);
 
   it('reports an agent the proxy refused as not listed (agent.unlisted), and applies action_medium = "suspend" to it', async () => {

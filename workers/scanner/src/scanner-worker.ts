@@ -3,6 +3,7 @@ import { Counter } from 'prom-client';
 import { AuditLedger, openRaypherDb } from '@raypher/shared/db';
 import { serveOwnedMethods, type Caller, type ScanResult } from '@raypher/shared/ipc';
 import type { WorkerModule } from '@raypher/shared/worker';
+import { AllowListCheck } from './allow-check.js';
 import { Detector } from './detect/detector.js';
 import { loadSignatures } from './detect/signatures.js';
 import { FindingsStore } from './findings/findings-store.js';
@@ -28,12 +29,13 @@ export const scannerWorker: WorkerModule<'scanner'> = {
     const inventory = new ProcInventory();
     const providers = new ProviderAddresses(config);
     const findings = new FindingsStore(db, ledger);
+    const allowList = new AllowListCheck();
     const terminator = new Terminator({
       ledger,
       current: (pid) => inventory.current(pid),
       protection: () => ({ selfPid: process.pid, supervisorPid: process.ppid, extra: splitList(config.protected), lookup: (pid) => inventory.current(pid) }),
     });
-    const scanner = new Scanner({ db, ledger, logger: ctx.logger, inventory, detector, findings, providers, evidence: new ProxyEvidence(db), terminator, dbFile: ctx.paths.db, vaultDb: ctx.paths.vaultDb, config: () => config });
+    const scanner = new Scanner({ db, ledger, logger: ctx.logger, inventory, detector, findings, providers, evidence: new ProxyEvidence(db, (rows) => allowList.setEntries(rows)), allowList, terminator, dbFile: ctx.paths.db, vaultDb: ctx.paths.vaultDb, config: () => config });
 
     const cycles = new Counter({ name: 'raypher_scanner_scan_cycles_total', help: 'Watchtower passes completed', registers: [ctx.metrics] });
     let lastScan: string | null = null;

@@ -11,6 +11,7 @@ import { readSealedIndex, type SealedIndex } from './findings/sealed-keys.js';
 import type { ProcInventory, ProcessInfo } from './inventory/proc-inventory.js';
 import { establishedConnections, socketInodes } from './network/tcp-connections.js';
 import type { ProviderAddresses } from './network/provider-addresses.js';
+import type { AllowListCheck } from './allow-check.js';
 import type { ProxyEvidence } from './proxy-evidence.js';
 import { keyOf, processName, type Terminator } from './terminator/terminator.js';
 
@@ -39,6 +40,7 @@ export interface ScannerDeps {
   readonly findings: FindingsStore;
   readonly providers: ProviderAddresses;
   readonly evidence: ProxyEvidence;
+  readonly allowList: AllowListCheck;
   readonly terminator: Terminator;
   /** raypher.db's path: its files' stat says whether to query it again. */
   readonly dbFile: string;
@@ -117,7 +119,7 @@ export class Scanner {
       const reasons = [...a.match.reasons, ...a.keys.map((k) => `${k.variable} holds a ${k.provider} key${k.fingerprint ? ` (${k.fingerprint})` : ''}`)];
       if (remote) reasons.push(`direct connection to provider address ${remote}`);
       if (denial) reasons.push('refused by the proxy: not on the allow list');
-      agents.push({ pid: p.pid, name: a.match.name, signature: a.match.id, exe: p.exe, uid: p.uid, risk, reasons, allowListed: p.exe !== null && this.d.evidence.allowedExes.has(p.exe), viaProxy: this.d.evidence.usedProxy.has(p.pid), suspended: this.d.terminator.isSuspended(p) });
+      agents.push({ pid: p.pid, name: a.match.name, signature: a.match.id, exe: p.exe, uid: p.uid, risk, reasons, allowListed: this.d.allowList.listed(p, this.d.detector.scriptOf(p)), viaProxy: this.d.evidence.usedProxy.has(p.pid), suspended: this.d.terminator.isSuspended(p) });
     }
     const opened = await this.d.findings.reconcile(causes);
     for (const f of opened) {

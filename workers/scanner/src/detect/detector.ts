@@ -51,14 +51,26 @@ export class Detector {
       const hit = a.argv.find((s) => p.cmdline.some((arg) => arg.includes(s)));
       if (hit) return { id: a.id, name: a.name, reasons: [`command line contains '${hit}' (signature ${a.id})`] };
     }
-    const family = this.families.get(exeName.replace(/[\d.]+$/, '')) ?? this.families.get(exeName) ?? this.families.get(argv0);
+    const family = this.familyOf(p);
     return family ? this.matchScript(p, family) : null;
+  }
+
+  private familyOf(p: ProcessInfo): Family | undefined {
+    const exeName = p.exe ? basename(p.exe) : '';
+    return this.families.get(exeName.replace(/[\d.]+$/, '')) ?? this.families.get(exeName) ?? this.families.get(basename(p.cmdline[0] ?? ''));
+  }
+
+  /** The script an interpreter process runs, as an absolute path; null for a native program, inline code or no script. */
+  scriptOf(p: ProcessInfo): string | null {
+    const family = this.familyOf(p);
+    const script = family ? scriptArg(p.cmdline, family) : null;
+    return script ? absolute(p, script) : null;
   }
 
   private matchScript(p: ProcessInfo, family: Family): AgentMatch | null {
     const script = scriptArg(p.cmdline, family);
     if (!script) return null;
-    const path = isAbsolute(script) ? script : p.cwd ? resolve(p.cwd, script) : null;
+    const path = absolute(p, script);
     const head = path ? readHead(path, this.head) : null;
     if (head === null) return null;
     const found = this.imports.filter((f) => (family === 'python' ? f.python : f.node)?.test(head));
@@ -69,6 +81,11 @@ export class Detector {
       reasons: found.map((f) => `${family} script ${path} imports ${f.name}`),
     };
   }
+}
+
+/** A script argument resolved against the process's cwd; null when a relative path has no cwd to resolve against. */
+function absolute(p: ProcessInfo, script: string): string | null {
+  return isAbsolute(script) ? script : p.cwd ? resolve(p.cwd, script) : null;
 }
 
 /** The script an interpreter runs: its first argument that is not an option (options with a value skip it). */
