@@ -5,6 +5,7 @@ import { serveOwnedMethods, type Caller, type ScanResult } from '@raypher/shared
 import type { WorkerModule } from '@raypher/shared/worker';
 import { AllowListCheck } from './allow-check.js';
 import { Detector } from './detect/detector.js';
+import { KeyShapes } from './detect/key-shapes.js';
 import { loadSignatures } from './detect/signatures.js';
 import { FindingsStore } from './findings/findings-store.js';
 import { ProcInventory } from './inventory/proc-inventory.js';
@@ -23,6 +24,7 @@ function by(caller: Caller): string {
 export const scannerWorker: WorkerModule<'scanner'> = {
   async start(ctx) {
     let config = ctx.config.watchtower;
+    let keyShapes = new KeyShapes(ctx.config.proxy.providers);
     const detector = new Detector(loadSignatures());
     const db = await openRaypherDb(ctx.paths.db);
     const ledger = new AuditLedger(db, 'scanner');
@@ -35,7 +37,7 @@ export const scannerWorker: WorkerModule<'scanner'> = {
       current: (pid) => inventory.current(pid),
       protection: () => ({ selfPid: process.pid, supervisorPid: process.ppid, extra: splitList(config.protected), lookup: (pid) => inventory.current(pid) }),
     });
-    const scanner = new Scanner({ db, ledger, logger: ctx.logger, inventory, detector, findings, providers, evidence: new ProxyEvidence(db, (rows) => allowList.setEntries(rows)), allowList, terminator, dbFile: ctx.paths.db, vaultDb: ctx.paths.vaultDb, config: () => config });
+    const scanner = new Scanner({ db, ledger, logger: ctx.logger, inventory, detector, findings, providers, evidence: new ProxyEvidence(db, (rows) => allowList.setEntries(rows)), allowList, terminator, dbFile: ctx.paths.db, vaultDb: ctx.paths.vaultDb, config: () => config, keyShapes: () => keyShapes });
 
     const cycles = new Counter({ name: 'raypher_scanner_scan_cycles_total', help: 'Watchtower passes completed', registers: [ctx.metrics] });
     let lastScan: string | null = null;
@@ -90,6 +92,7 @@ export const scannerWorker: WorkerModule<'scanner'> = {
       onConfig(next) {
         const old = config;
         config = next.watchtower;
+        keyShapes = new KeyShapes(next.proxy.providers);
         providers.update(config);
         if (old.scan_interval_secs !== config.scan_interval_secs) {
           clearInterval(timer);

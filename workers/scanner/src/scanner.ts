@@ -3,7 +3,7 @@ import type { AuditLedger, Db } from '@raypher/shared/db';
 import type { AgentInfo, RiskLevel, ScanResult, WorkerConfig } from '@raypher/shared/ipc';
 import type { Logger } from '@raypher/shared/logging';
 import { Detector, type AgentMatch } from './detect/detector.js';
-import { keysInEnviron, readEnviron } from './detect/key-shapes.js';
+import { readEnviron, type KeyShapes } from './detect/key-shapes.js';
 import { atLeast, riskOf } from './detect/risk.js';
 import type { Cause, FindingsStore } from './findings/findings-store.js';
 import { DbChangeWatch } from './findings/file-change.js';
@@ -46,6 +46,8 @@ export interface ScannerDeps {
   readonly dbFile: string;
   readonly vaultDb: string;
   readonly config: () => Watchtower;
+  /** Built-in key shapes plus the configured [[proxy.providers]] (rebuilt on a config reload). */
+  readonly keyShapes: () => KeyShapes;
 }
 
 export class Scanner {
@@ -54,6 +56,7 @@ export class Scanner {
   private agents: AgentInfo[] = [];
   private panicSuspended = false;
   private panicEngaged = false;
+  private shapes: KeyShapes | null = null;
   /** raypher.db (evidence, panic) and vault.db (sealed fingerprints) are queried only after a commit touched them. */
   private readonly raypherDbWatch: DbChangeWatch;
   private readonly vaultDbWatch: DbChangeWatch;
@@ -79,13 +82,20 @@ export class Scanner {
     this.d.evidence.prune((pid) => alivePids.has(pid));
 
     if (this.sealed === null || this.vaultDbWatch.changed()) this.sealed = await readSealedIndex(this.d.vaultDb);
+    // New key shapes (a reload changed [[proxy.providers]]): every environment is read again, once.
+    const shapes = this.d.keyShapes();
+    const rekey = shapes !== this.shapes;
+    this.shapes = shapes;
     for (let i = 0; i < procs.length; i++) {
       const p = procs[i] as ProcessInfo;
       const key = keys[i] as string;
       const before = this.analyses.get(key);
-      if (before?.info === p || p.kernelThread || p.pid === process.pid) continue;
-      const found = this.keysOf(p.pid);
-      const a: Analysis = { info: p, match: this.d.detector.match(p), keys: found.map((k) => ({ variable: k.variable, provider: k.provider, fingerprint: this.sealed?.fingerprintOf(k.value) ?? null })) };
+      if (p.kernelThread || p.pid === process.pid) continue;
+      if (before?.info === p) {
+        if (rekey) this.analyses.set(key, { ...before, keys: this.foundKeys(p.pid, shapes) });
+        continue;
+      }
+      const a: Analysis = { info: p, match: this.d.detector.match(p), keys: this.foundKeys(p.pid, shapes) };
       this.analyses.set(key, a);
       if (a.match && a.match.id !== before?.match?.id) await this.d.ledger.append('scanner.agent_detected', { pid: p.pid, exe: p.exe, signature: a.match.id, name: a.match.name, reasons: a.match.reasons });
     }
@@ -133,10 +143,11 @@ export class Scanner {
     return { processes: procs.length, agents: agents.length, openFindings, durationMs };
   }
 
-  /** Environment keys of one process; the values stay inside this pass. */
-  private keysOf(pid: number): ReturnType<typeof keysInEnviron> {
+  /** Keys in one process's environment, fingerprinted: the values stay inside this call. */
+  private foundKeys(pid: number, shapes: KeyShapes): FoundKey[] {
     const env = readEnviron(pid, this.d.inventory.files);
-    return env === null ? [] : keysInEnviron(env);
+    const keys = env === null ? [] : shapes.keysIn(env);
+    return keys.map((k) => ({ variable: k.variable, provider: k.provider, fingerprint: this.sealed?.fingerprintOf(k.value) ?? null }));
   }
 
   /** Agent pid -> 'ip:port' of a direct provider connection. */
