@@ -78,7 +78,23 @@ try {
   const onDemand = [];
   for (let i = 0; i < 10; i++) onDemand.push((await ask(Control['scan.run'], {})).durationMs);
   onDemand.sort((a, b) => a - b);
-  const processes = (await ask(Control['scan.run'], {})).processes;
+  const last = await ask(Control['scan.run'], {});
+  const processes = last.processes;
+  // proxy.bypass's connection listing, both ways, in this process (the machine's sockets as they are): CPU per call.
+  const { TcpDump } = await import('../../workers/scanner/dist/network/tcp-dump.linux.js');
+  const { establishedConnections } = await import('../../workers/scanner/dist/network/tcp-connections.js');
+  const dump = new TcpDump();
+  const perCall = (fn) => {
+    fn();
+    const c0 = process.cpuUsage();
+    for (let i = 0; i < 200; i++) fn();
+    const c = process.cpuUsage(c0);
+    return Math.round(((c.user + c.system) / 1000 / 200) * 1000) / 1000;
+  };
+  const sockets = establishedConnections().length;
+  const viaDiag = perCall(() => dump.established((p) => p === 443));
+  const viaProc = perCall(() => establishedConnections().filter((c) => c.remotePort === 443));
+  dump.close();
   console.log(JSON.stringify({
     processes,
     sleepers: SLEEPERS,
@@ -89,6 +105,10 @@ try {
     scan_run_p50_ms: Math.round(onDemand[5] * 100) / 100,
     scan_run_max_ms: Math.round(onDemand[9] * 100) / 100,
     scanner_cpu_percent_of_one_core: Math.round(cpu * 100) / 100,
+    connections_read_by: last.connections,
+    established_tcp_sockets: sockets,
+    list_connections_sock_diag_cpu_ms: viaDiag,
+    list_connections_proc_net_cpu_ms: viaProc,
     floor_cpu_percent_of_one_core: Math.round(floorCpu * 100) / 100,
     load_average_1m: Math.round(loadavg()[0] * 100) / 100,
   }));

@@ -201,7 +201,7 @@ describe('scanner', () => {
     const h = await ctl(home, ['health', '--json']);
     outputs.push(h.stdout, h.stderr);
     const health = JSON.parse(h.stdout) as { watchtower: Record<string, unknown> };
-    expect(health.watchtower).toEqual({ scan_interval_secs: 1, scan_cycles: expect.any(Number), avg_scan_ms: expect.any(Number), last_scan: expect.any(String), active_threats: expect.any(Number) });
+    expect(health.watchtower).toEqual({ scan_interval_secs: 1, scan_cycles: expect.any(Number), avg_scan_ms: expect.any(Number), last_scan: expect.any(String), active_threats: expect.any(Number), connections: 'sock_diag' });
     expect(health.watchtower.scan_cycles).toBeGreaterThan(2);
     expect(filesContaining(home, key)).toEqual([]);
     expect(outputs.filter((o) => o.includes(key))).toEqual([]);

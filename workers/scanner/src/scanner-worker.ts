@@ -10,6 +10,7 @@ import { loadSignatures } from './detect/signatures.js';
 import { FindingsStore } from './findings/findings-store.js';
 import { ProcInventory } from './inventory/proc-inventory.js';
 import { ProviderAddresses, splitList } from './network/provider-addresses.js';
+import { ConnectionReader } from './network/tcp-connections.js';
 import { ProxyEvidence } from './proxy-evidence.js';
 import { Scanner } from './scanner.js';
 import { Terminator } from './terminator/terminator.js';
@@ -31,13 +32,14 @@ export const scannerWorker: WorkerModule<'scanner'> = {
     const inventory = new ProcInventory();
     const providers = new ProviderAddresses(config);
     const findings = new FindingsStore(db, ledger);
+    const connections = new ConnectionReader();
     const allowList = new AllowListCheck();
     const terminator = new Terminator({
       ledger,
       current: (pid) => inventory.current(pid),
       protection: () => ({ selfPid: process.pid, supervisorPid: process.ppid, extra: splitList(config.protected), lookup: (pid) => inventory.current(pid) }),
     });
-    const scanner = new Scanner({ db, ledger, logger: ctx.logger, inventory, detector, findings, providers, evidence: new ProxyEvidence(db, (rows) => allowList.setEntries(rows)), allowList, terminator, dbFile: ctx.paths.db, vaultDb: ctx.paths.vaultDb, config: () => config, keyShapes: () => keyShapes });
+    const scanner = new Scanner({ db, ledger, logger: ctx.logger, inventory, detector, findings, providers, connections, evidence: new ProxyEvidence(db, (rows) => allowList.setEntries(rows)), allowList, terminator, dbFile: ctx.paths.db, vaultDb: ctx.paths.vaultDb, config: () => config, keyShapes: () => keyShapes });
 
     const cycles = new Counter({ name: 'raypher_scanner_scan_cycles_total', help: 'Watchtower passes completed', registers: [ctx.metrics] });
     let lastScan: string | null = null;
@@ -87,6 +89,7 @@ export const scannerWorker: WorkerModule<'scanner'> = {
         clearInterval(timer);
         clearInterval(resolveTimer);
         while (running) await running.catch(() => undefined);
+        connections.close();
         await db.close();
       },
       onConfig(next) {
@@ -111,6 +114,7 @@ export const scannerWorker: WorkerModule<'scanner'> = {
           avg_scan_ms: durations.length === 0 ? null : Math.round((durations.reduce((a, b) => a + b, 0) / durations.length) * 100) / 100,
           last_scan: lastScan,
           active_threats: activeThreats,
+          connections: connections.source,
         },
       }),
     };

@@ -9,7 +9,7 @@ import type { Cause, FindingsStore } from './findings/findings-store.js';
 import { DbChangeWatch } from './findings/file-change.js';
 import { readSealedIndex, type SealedIndex } from './findings/sealed-keys.js';
 import type { ProcInventory, ProcessInfo } from './inventory/proc-inventory.js';
-import { establishedConnections, socketInodes } from './network/tcp-connections.js';
+import { socketInodes, type ConnectionReader } from './network/tcp-connections.js';
 import type { ProviderAddresses } from './network/provider-addresses.js';
 import type { AllowListCheck } from './allow-check.js';
 import type { ProxyEvidence } from './proxy-evidence.js';
@@ -39,6 +39,7 @@ export interface ScannerDeps {
   readonly detector: Detector;
   readonly findings: FindingsStore;
   readonly providers: ProviderAddresses;
+  readonly connections: ConnectionReader;
   readonly evidence: ProxyEvidence;
   readonly allowList: AllowListCheck;
   readonly terminator: Terminator;
@@ -140,7 +141,7 @@ export class Scanner {
     const openFindings = await this.d.findings.activeCount();
     const durationMs = performance.now() - t0;
     if (cfg.verbose) this.d.logger.info('scanner pass', { processes: procs.length, agents: agents.length, open_findings: openFindings, ms: Math.round(durationMs * 10) / 10 });
-    return { processes: procs.length, agents: agents.length, openFindings, durationMs };
+    return { processes: procs.length, agents: agents.length, openFindings, durationMs, connections: this.d.connections.source };
   }
 
   /** Keys in one process's environment, fingerprinted: the values stay inside this call. */
@@ -155,7 +156,7 @@ export class Scanner {
     const out = new Map<number, string>();
     if (agents.length === 0) return out;
     const hits = new Map<number, string>();
-    for (const c of establishedConnections()) if (this.d.providers.matches(c.remoteIp, c.remotePort)) hits.set(c.inode, `${c.remoteIp}:${c.remotePort}`);
+    for (const c of this.d.connections.established((port) => this.d.providers.watchesPort(port))) if (this.d.providers.matches(c.remoteIp, c.remotePort)) hits.set(c.inode, `${c.remoteIp}:${c.remotePort}`);
     if (hits.size === 0) return out;
     for (const p of agents) {
       for (const inode of socketInodes(p.pid)) {
