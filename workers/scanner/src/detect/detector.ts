@@ -1,6 +1,6 @@
 // Matches a process against the signature table: a known agent by name or package path, or an interpreter running a script that imports an agent framework.
-import { closeSync, openSync, readSync } from 'node:fs';
 import { basename, isAbsolute, resolve } from 'node:path';
+import { ProcFileReader } from '../inventory/proc-file.js';
 import type { ProcessInfo } from '../inventory/proc-inventory.js';
 import type { SignatureTable } from './signatures.js';
 
@@ -25,7 +25,7 @@ export class Detector {
   private readonly families = new Map<string, Family>();
   private readonly imports: Array<{ id: string; name: string; python: RegExp | null; node: RegExp | null }>;
   /** One buffer for every script head (a pass may read many: each new interpreter process). */
-  private readonly head = Buffer.allocUnsafe(SCRIPT_READ_BYTES);
+  private readonly files = new ProcFileReader();
 
   constructor(private readonly table: SignatureTable) {
     for (const a of table.agents) for (const n of a.names) this.byName.set(n, a);
@@ -71,7 +71,7 @@ export class Detector {
     const script = scriptArg(p.cmdline, family);
     if (!script) return null;
     const path = absolute(p, script);
-    const head = path ? readHead(path, this.head) : null;
+    const head = path ? this.files.read(path, 'utf8', SCRIPT_READ_BYTES) : null;
     if (head === null) return null;
     const found = this.imports.filter((f) => (family === 'python' ? f.python : f.node)?.test(head));
     if (found.length === 0) return null;
@@ -103,21 +103,4 @@ export function scriptArg(argv: readonly string[], family: Family): string | nul
     if (!a.startsWith('-')) return a;
   }
   return null;
-}
-
-function readHead(path: string, buf: Buffer): string | null {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch {
-    return null;
-  }
-  try {
-    const n = readSync(fd, buf, 0, SCRIPT_READ_BYTES, 0);
-    return buf.subarray(0, n).toString('utf8');
-  } catch {
-    return null;
-  } finally {
-    closeSync(fd);
-  }
 }

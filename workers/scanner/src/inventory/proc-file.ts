@@ -1,4 +1,4 @@
-// Reads small /proc files into one reused buffer: readFileSync on procfs (size 0) costs ~5x more (measured in docs/scanner.md).
+// Reads /proc files (and script heads) into one reused buffer: readFileSync on procfs, whose files report size 0, costs ~5x more.
 import { closeSync, openSync, readSync } from 'node:fs';
 
 /** Most files read per pass (stat, uptime) fit in this; environ and cmdline grow the buffer up to `max`. */
@@ -18,13 +18,13 @@ export class ProcFileReader {
     try {
       let n = 0;
       for (;;) {
+        if (n >= max) break;
         if (n === this.buf.length) {
-          if (n >= max) break;
           const bigger = Buffer.allocUnsafe(Math.min(max, n * 2));
           this.buf.copy(bigger, 0, 0, n);
           this.buf = bigger;
         }
-        const got = readSync(fd, this.buf, n, this.buf.length - n, null);
+        const got = readSync(fd, this.buf, n, Math.min(this.buf.length, max) - n, null);
         if (got === 0) break;
         n += got;
       }
