@@ -31,6 +31,13 @@ interface Analysis {
   readonly keys: readonly FoundKey[];
 }
 
+/** A process with a signal: an agent, a key in its environment, or a refusal by the proxy. */
+interface Notable {
+  readonly p: ProcessInfo;
+  readonly a: Analysis;
+  readonly key: string;
+}
+
 export interface ScannerDeps {
   readonly db: Db;
   readonly ledger: AuditLedger;
@@ -58,6 +65,9 @@ export class Scanner {
   private panicSuspended = false;
   private panicEngaged = false;
   private shapes: KeyShapes | null = null;
+  /** The inventory generation analysed last, and the processes with a signal then. */
+  private generation = -1;
+  private notable: Notable[] = [];
   /** raypher.db (evidence, panic) and vault.db (sealed fingerprints) are queried only after a commit touched them. */
   private readonly raypherDbWatch: DbChangeWatch;
   private readonly vaultDbWatch: DbChangeWatch;
@@ -75,45 +85,24 @@ export class Scanner {
     const t0 = performance.now();
     const cfg = this.d.config();
     const procs = this.d.inventory.scan();
-    const keys = procs.map(keyOf);
-    const alive = new Set(keys);
-    const alivePids = new Set(procs.map((p) => p.pid));
-    for (const k of this.analyses.keys()) if (!alive.has(k)) this.analyses.delete(k);
-    this.d.terminator.prune((k) => alive.has(k));
-    this.d.evidence.prune((pid) => alivePids.has(pid));
-
-    if (this.sealed === null || this.vaultDbWatch.changed()) this.sealed = await readSealedIndex(this.d.vaultDb);
     // New key shapes (a reload changed [[proxy.providers]]): every environment is read again, once.
     const shapes = this.d.keyShapes();
     const rekey = shapes !== this.shapes;
     this.shapes = shapes;
-    for (let i = 0; i < procs.length; i++) {
-      const p = procs[i] as ProcessInfo;
-      const key = keys[i] as string;
-      const before = this.analyses.get(key);
-      if (p.kernelThread || p.pid === process.pid) continue;
-      if (before?.info === p) {
-        if (rekey) this.analyses.set(key, { ...before, keys: this.foundKeys(p.pid, shapes) });
-        continue;
-      }
-      const a: Analysis = { info: p, match: this.d.detector.match(p), keys: this.foundKeys(p.pid, shapes) };
-      this.analyses.set(key, a);
-      if (a.match && a.match.id !== before?.match?.id) await this.d.ledger.append('scanner.agent_detected', { pid: p.pid, exe: p.exe, signature: a.match.id, name: a.match.name, reasons: a.match.reasons });
-    }
-    if (this.raypherDbWatch.changed()) {
+    const generation = this.d.inventory.generation;
+    const procsChanged = generation !== this.generation || rekey;
+    this.generation = generation;
+    if (this.sealed === null || this.vaultDbWatch.changed()) this.sealed = await readSealedIndex(this.d.vaultDb);
+    if (procsChanged) await this.analyse(procs, shapes, rekey);
+    const dbChanged = this.raypherDbWatch.changed();
+    if (dbChanged) {
       await this.d.evidence.refresh();
       const panic = await this.d.db.get<{ engaged: number }>('SELECT engaged FROM panic WHERE id = 1');
       this.panicEngaged = panic?.engaged === 1;
     }
-
     // Only processes with a signal are looked at further: most of the machine is neither an agent nor holds a key.
-    const notable: Array<{ p: ProcessInfo; a: Analysis; key: string }> = [];
-    for (let i = 0; i < procs.length; i++) {
-      const p = procs[i] as ProcessInfo;
-      const key = keys[i] as string;
-      const a = this.analyses.get(key);
-      if (a && (a.match || a.keys.length > 0 || this.d.evidence.denied.has(p.pid))) notable.push({ p, a, key });
-    }
+    if (procsChanged || dbChanged) this.notable = this.notableOf(procs);
+    const notable = this.notable;
     const bypass = this.bypassing(notable.filter((n) => n.a.match).map((n) => n.p));
     const causes: Cause[] = [];
     const agents: AgentInfo[] = [];
@@ -142,6 +131,39 @@ export class Scanner {
     const durationMs = performance.now() - t0;
     if (cfg.verbose) this.d.logger.info('scanner pass', { processes: procs.length, agents: agents.length, open_findings: openFindings, ms: Math.round(durationMs * 10) / 10 });
     return { processes: procs.length, agents: agents.length, openFindings, durationMs, connections: this.d.connections.source };
+  }
+
+  /** Analyses the processes not seen before (or all environments again after new key shapes), forgets the ones gone. */
+  private async analyse(procs: readonly ProcessInfo[], shapes: KeyShapes, rekey: boolean): Promise<void> {
+    const keys = procs.map(keyOf);
+    const alive = new Set(keys);
+    const alivePids = new Set(procs.map((p) => p.pid));
+    for (const k of this.analyses.keys()) if (!alive.has(k)) this.analyses.delete(k);
+    this.d.terminator.prune((k) => alive.has(k));
+    this.d.evidence.prune((pid) => alivePids.has(pid));
+    for (let i = 0; i < procs.length; i++) {
+      const p = procs[i] as ProcessInfo;
+      const key = keys[i] as string;
+      const before = this.analyses.get(key);
+      if (p.kernelThread || p.pid === process.pid) continue;
+      if (before?.info === p) {
+        if (rekey) this.analyses.set(key, { ...before, keys: this.foundKeys(p.pid, shapes) });
+        continue;
+      }
+      const a: Analysis = { info: p, match: this.d.detector.match(p), keys: this.foundKeys(p.pid, shapes) };
+      this.analyses.set(key, a);
+      if (a.match && a.match.id !== before?.match?.id) await this.d.ledger.append('scanner.agent_detected', { pid: p.pid, exe: p.exe, signature: a.match.id, name: a.match.name, reasons: a.match.reasons });
+    }
+  }
+
+  private notableOf(procs: readonly ProcessInfo[]): Notable[] {
+    const out: Notable[] = [];
+    for (const p of procs) {
+      const key = keyOf(p);
+      const a = this.analyses.get(key);
+      if (a && (a.match || a.keys.length > 0 || this.d.evidence.denied.has(p.pid))) out.push({ p, a, key });
+    }
+    return out;
   }
 
   /** Keys in one process's environment, fingerprinted: the values stay inside this call. */

@@ -82,9 +82,14 @@ export class ProcInventory {
     return text === null ? Number.MAX_SAFE_INTEGER : Math.floor(Number(text.split(' ')[0]) * CLK_TCK);
   }
 
-  /** Every process now; details of a pid seen before (same start time) come from the last pass. */
-  scan(): ProcessInfo[] {
+  private list: ProcessInfo[] = [];
+  /** Raised when a pass's records differ from the last pass's (a process came, went or was read again). */
+  generation = 0;
+
+  /** Every process now; details of a pid seen before (same start time) come from the last pass. The same array while nothing changed. */
+  scan(): readonly ProcessInfo[] {
     const next = new Map<number, ProcessInfo>();
+    let changed = false;
     const slice = this.pass++ % RECHECK_SLICES;
     this.nowTicks = this.uptimeTicks();
     for (const name of readdirSync(this.root)) {
@@ -108,10 +113,15 @@ export class ProcInventory {
         if (!this.unsettled.delete(info)) this.unsettled.delete(prev); // prev stays unsettled while the process is young
         next.set(pid, prev);
       } else if (info) next.set(pid, info);
+      if (next.get(pid) !== prev) changed = true;
+    }
+    if (changed || next.size !== this.known.size) {
+      this.generation++;
+      this.list = [...next.values()];
     }
     this.known = next;
     for (const u of this.unsettled) if (next.get(u.pid) !== u) this.unsettled.delete(u);
-    return [...next.values()];
+    return this.list;
   }
 
   /** The last pass's record of one pid, if it is still the same process (its start time read now). */
