@@ -3,6 +3,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import type { AgentInfo, FindingInfo, StatusResult } from '@raypher/shared/ipc';
+import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { ctl, Daemon, killAll, makeHome, mergeConfig, renderToml, TEST_CONFIG, waitFor, type ConfigTables } from '../helpers/daemon.js';
 import { canary, filesContaining, seal } from '../vault/helpers.js';
@@ -10,23 +11,30 @@ import { ctlError, ctlJson, FIXTURES, outputs, procState, PYTHON, startProcess, 
 
 const SLOW = 120_000;
 
-let provider: Server;
+let stand: Server;
 const held: Socket[] = [];
 let home: string;
 let config: ConfigTables;
 let d: Daemon;
 const key = canary();
+/** Keys of configured [[proxy.providers]] (no built-in shape): found by the variable named for the provider. */
+const mistralKey = `mk${randomBytes(16).toString('hex')}`;
+const acmeKey = `ak${randomBytes(16).toString('hex')}`;
+const provider = (name: string) => `\n[[proxy.providers]]\nname = "${name}"\nbase_url = "http://127.0.0.1:9/${name}"\npath_prefix = "/${name}"\nauth_header = "Authorization: Bearer {key}"\n`;
+/** config.toml: the tables, plus the providers named (renderToml writes no array of tables). */
+const writeConfig = (tables: ConfigTables, providers: string[] = ['mistral']) => writeFileSync(join(home, 'config.toml'), renderToml(tables) + providers.map(provider).join(''));
 
 beforeAll(async () => {
   // The stand-in provider: a local listener whose address and port the config names as a provider's.
-  provider = createServer((s) => held.push(s));
-  await new Promise<void>((r) => provider.listen(0, '127.0.0.1', r));
-  const port = (provider.address() as { port: number }).port;
+  stand = createServer((s) => held.push(s));
+  await new Promise<void>((r) => stand.listen(0, '127.0.0.1', r));
+  const port = (stand.address() as { port: number }).port;
   config = {
     vault: { protector: 'host' },
     watchtower: { scan_interval_secs: 1, provider_hosts: '', provider_addresses: '127.0.0.1/32', bypass_ports: String(port), panic_action: 'suspend', protected: 'protected-sleeper' },
   };
   home = makeHome(config);
+  writeConfig(mergeConfig(TEST_CONFIG, config));
   d = await Daemon.start(home);
   const sealed = await seal(home, 'openai', key);
   outputs.push(sealed.stdout, sealed.stderr);
@@ -36,7 +44,7 @@ beforeAll(async () => {
 afterAll(async () => {
   stopProcesses();
   for (const s of held) s.destroy();
-  provider.close();
+  stand.close();
   await d.stop();
   await killAll();
 });
@@ -57,7 +65,7 @@ describe('scanner', () => {
   let viaProxy: number;
 
   it('lists a fake aider and a python script importing openai, with reasons, and finds the key in their environment', async () => {
-    const port = String((provider.address() as { port: number }).port);
+    const port = String((stand.address() as { port: number }).port);
     aider = startProcess('sleep', ['600'], { argv0: 'aider', env: { OPENAI_API_KEY: key } }).pid ?? 0;
     const scriptPath = join(FIXTURES, 'agent.py');
     script = startProcess(PYTHON, [scriptPath, port], { env: { OPENAI_API_KEY: key } }).pid ?? 0;
@@ -101,6 +109,14 @@ describe('scanner', () => {
     expect(listed.allowListed).toBe(true);
     await ctlJson(home, ['scan']);
     expect((await findings()).filter((f) => f.pid === viaProxy)).toEqual([]);
+
+    // The same executable running a script the entry does not name (same content, another path) is not allow-listed.
+    const other = join(home, 'other-agent.mjs');
+    writeFileSync(other, readFileSync(entry));
+    const unlistedScript = startProcess(process.execPath, [other, proxyPort]).pid ?? 0;
+    const seen = await waitFor(async () => (await agents()).find((a) => a.pid === unlistedScript), 30_000, 'the agent with another script listed');
+    expect(seen.allowListed).toBe(false);
+    process.kill(unlistedScript, 'SIGKILL');
   }, SLOW);
 
   it('reports an agent the proxy refused as not listed (agent.unlisted), and applies action_medium = "suspend" to it', async () => {
@@ -112,12 +128,12 @@ describe('scanner', () => {
     expect((await agents()).find((a) => a.pid === unlisted)?.reasons).toContain('refused by the proxy: not on the allow list');
     expect(procState(unlisted)).not.toBe('T');
 
-    writeFileSync(join(home, 'config.toml'), renderToml(mergeConfig(TEST_CONFIG, config, { watchtower: { action_medium: 'suspend' } })));
+    writeConfig(mergeConfig(TEST_CONFIG, config, { watchtower: { action_medium: 'suspend' } }));
     outputs.push((await ctl(home, ['reload'])).stdout);
     await waitFor(async () => procState(unlisted) === 'T', 30_000, 'the medium-risk agent suspended by policy');
     // The critical ones stay: their action is still the default, alert.
     expect([procState(aider), procState(script)]).toEqual(['S', 'S']);
-    writeFileSync(join(home, 'config.toml'), renderToml(mergeConfig(TEST_CONFIG, config)));
+    writeConfig(mergeConfig(TEST_CONFIG, config));
     outputs.push((await ctl(home, ['reload'])).stdout);
     process.kill(unlisted, 'SIGKILL');
   }, SLOW);
@@ -156,6 +172,26 @@ describe('scanner', () => {
     await waitFor(async () => procState(aider) === 'S' && procState(script) === 'S', 30_000, 'agents resumed after panic');
   }, SLOW);
 
+  it('finds the key of a configured [[proxy.providers]] in an environment, and of one added by a reload', async () => {
+    const mistral = startProcess('sleep', ['600'], { argv0: 'aider', env: { MISTRAL_API_KEY: mistralKey } }).pid ?? 0;
+    const found = await waitFor(async () => (await findings()).find((f) => f.kind === 'key.exposed' && f.pid === mistral), 30_000, 'key.exposed for the mistral key');
+    expect(JSON.parse(found.detail)).toMatchObject({ variable: 'MISTRAL_API_KEY', provider: 'mistral', sealed: false });
+    // Not a provider yet: ACME_API_KEY is just a variable.
+    const early = startProcess('sleep', ['600'], { argv0: 'aider', env: { ACME_API_KEY: acmeKey } }).pid ?? 0;
+    await ctlJson(home, ['scan']);
+    expect((await findings()).filter((f) => f.pid === early)).toEqual([]);
+    writeConfig(mergeConfig(TEST_CONFIG, config), ['mistral', 'acme']);
+    outputs.push((await ctl(home, ['reload'])).stdout);
+    // The reload reaches the scanner, which reads the environments it had already read again.
+    const reported = await waitFor(async () => (await findings()).find((f) => f.kind === 'key.exposed' && f.pid === early), 30_000, 'key.exposed for the acme key after the reload');
+    expect(JSON.parse(reported.detail)).toMatchObject({ variable: 'ACME_API_KEY', provider: 'acme' });
+    for (const k of [mistralKey, acmeKey]) {
+      expect(filesContaining(home, k)).toEqual([]);
+      expect(outputs.filter((o) => o.includes(k))).toEqual([]);
+    }
+    for (const pid of [mistral, early]) process.kill(pid, 'SIGKILL');
+  }, SLOW);
+
   it('resolves findings when their cause is gone, and the canary is in no file, log or output', async () => {
     stopProcesses();
     await waitFor(async () => {
@@ -165,7 +201,7 @@ describe('scanner', () => {
     const h = await ctl(home, ['health', '--json']);
     outputs.push(h.stdout, h.stderr);
     const health = JSON.parse(h.stdout) as { watchtower: Record<string, unknown> };
-    expect(health.watchtower).toEqual({ scan_interval_secs: 1, scan_cycles: expect.any(Number), avg_scan_ms: expect.any(Number), last_scan: expect.any(String), active_threats: expect.any(Number) });
+    expect(health.watchtower).toEqual({ scan_interval_secs: 1, scan_cycles: expect.any(Number), avg_scan_ms: expect.any(Number), last_scan: expect.any(String), active_threats: expect.any(Number), connections: 'sock_diag' });
     expect(health.watchtower.scan_cycles).toBeGreaterThan(2);
     expect(filesContaining(home, key)).toEqual([]);
     expect(outputs.filter((o) => o.includes(key))).toEqual([]);

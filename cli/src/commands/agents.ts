@@ -19,6 +19,6 @@ export async function agentsCommand(ctx: CliContext): Promise<number> {
 
 export async function scanCommand(ctx: CliContext): Promise<number> {
   const r = await withDaemon(ctx, (c) => c.call(Control['scan.run'], {}));
-  ctx.out(ctx.json ? JSON.stringify(r) : `scanned ${r.processes} processes in ${r.durationMs.toFixed(1)} ms: ${r.agents} agents, ${r.openFindings} open findings`);
+  ctx.out(ctx.json ? JSON.stringify(r) : `scanned ${r.processes} processes in ${r.durationMs.toFixed(1)} ms: ${r.agents} agents, ${r.openFindings} open findings (connections read by ${r.connections})`);
   return 0;
 }

@@ -32,3 +32,5 @@ export function tryLock(fd: number): boolean {
 export { ProcConnector, type ProcEvent, type ProcConnectorHandlers } from './proc-connector.linux.js';
 // Linux only: when data last arrived on one of our TCP sockets (the proxy's exec-after-connect check).
 export { tcpLastDataRecvMs } from './tcp-info.linux.js';
+// Linux only: the scanner's sock_diag dump of established TCP sockets (proxy.bypass).
+export { libc } from './libc.js';

@@ -1,5 +1,6 @@
-// What the proxy's audit rows say about processes: which pids used the proxy, which were refused as not listed, and the allow list's executables.
+// What the proxy's audit rows say about processes: which pids used the proxy, which were refused as not listed, and the allow list.
 import type { Db } from '@raypher/shared/db';
+import type { AllowRow } from './allow-check.js';
 
 interface EventRow {
   seq: number;
@@ -18,10 +19,10 @@ export class ProxyEvidence {
   private lastSeq: number | null = null;
   readonly usedProxy = new Set<number>();
   readonly denied = new Map<number, Denial>();
-  allowedExes = new Set<string>();
   private allowStale = true;
 
-  constructor(private readonly db: Db) {}
+  /** `onAllowList`: the allow list's rows, after the first read and after each allow.added or allow.removed row. */
+  constructor(private readonly db: Db, private readonly onAllowList: (rows: AllowRow[]) => void) {}
 
   async refresh(): Promise<void> {
     if (this.lastSeq === null) {
@@ -43,8 +44,7 @@ export class ProxyEvidence {
     // The allow list is re-read only after an allow.added or allow.removed row.
     if (!this.allowStale) return;
     this.allowStale = false;
-    const allow = await this.db.all<{ exe_path: string }>('SELECT exe_path FROM allow_list');
-    this.allowedExes = new Set(allow.map((a) => a.exe_path));
+    this.onAllowList(await this.db.all<AllowRow & Record<string, unknown>>('SELECT exe_path, exe_hash, uid, family, script_path, script_hash, any_script, trees FROM allow_list'));
   }
 
   /** Forgets pids that exited. */

@@ -3,11 +3,14 @@ import { Counter } from 'prom-client';
 import { AuditLedger, openRaypherDb } from '@raypher/shared/db';
 import { serveOwnedMethods, type Caller, type ScanResult } from '@raypher/shared/ipc';
 import type { WorkerModule } from '@raypher/shared/worker';
+import { AllowListCheck } from './allow-check.js';
 import { Detector } from './detect/detector.js';
+import { KeyShapes } from './detect/key-shapes.js';
 import { loadSignatures } from './detect/signatures.js';
 import { FindingsStore } from './findings/findings-store.js';
 import { ProcInventory } from './inventory/proc-inventory.js';
 import { ProviderAddresses, splitList } from './network/provider-addresses.js';
+import { ConnectionReader } from './network/tcp-connections.js';
 import { ProxyEvidence } from './proxy-evidence.js';
 import { Scanner } from './scanner.js';
 import { Terminator } from './terminator/terminator.js';
@@ -22,18 +25,21 @@ function by(caller: Caller): string {
 export const scannerWorker: WorkerModule<'scanner'> = {
   async start(ctx) {
     let config = ctx.config.watchtower;
+    let keyShapes = new KeyShapes(ctx.config.proxy.providers);
     const detector = new Detector(loadSignatures());
     const db = await openRaypherDb(ctx.paths.db);
     const ledger = new AuditLedger(db, 'scanner');
     const inventory = new ProcInventory();
     const providers = new ProviderAddresses(config);
     const findings = new FindingsStore(db, ledger);
+    const connections = new ConnectionReader();
+    const allowList = new AllowListCheck();
     const terminator = new Terminator({
       ledger,
       current: (pid) => inventory.current(pid),
       protection: () => ({ selfPid: process.pid, supervisorPid: process.ppid, extra: splitList(config.protected), lookup: (pid) => inventory.current(pid) }),
     });
-    const scanner = new Scanner({ db, ledger, logger: ctx.logger, inventory, detector, findings, providers, evidence: new ProxyEvidence(db), terminator, vaultDb: ctx.paths.vaultDb, config: () => config });
+    const scanner = new Scanner({ db, ledger, logger: ctx.logger, inventory, detector, findings, providers, connections, evidence: new ProxyEvidence(db, (rows) => allowList.setEntries(rows)), allowList, terminator, dbFile: ctx.paths.db, vaultDb: ctx.paths.vaultDb, config: () => config, keyShapes: () => keyShapes });
 
     const cycles = new Counter({ name: 'raypher_scanner_scan_cycles_total', help: 'Watchtower passes completed', registers: [ctx.metrics] });
     let lastScan: string | null = null;
@@ -83,11 +89,13 @@ export const scannerWorker: WorkerModule<'scanner'> = {
         clearInterval(timer);
         clearInterval(resolveTimer);
         while (running) await running.catch(() => undefined);
+        connections.close();
         await db.close();
       },
       onConfig(next) {
         const old = config;
         config = next.watchtower;
+        keyShapes = new KeyShapes(next.proxy.providers);
         providers.update(config);
         if (old.scan_interval_secs !== config.scan_interval_secs) {
           clearInterval(timer);
@@ -106,6 +114,7 @@ export const scannerWorker: WorkerModule<'scanner'> = {
           avg_scan_ms: durations.length === 0 ? null : Math.round((durations.reduce((a, b) => a + b, 0) / durations.length) * 100) / 100,
           last_scan: lastScan,
           active_threats: activeThreats,
+          connections: connections.source,
         },
       }),
     };

@@ -3,13 +3,15 @@ import type { AuditLedger, Db } from '@raypher/shared/db';
 import type { AgentInfo, RiskLevel, ScanResult, WorkerConfig } from '@raypher/shared/ipc';
 import type { Logger } from '@raypher/shared/logging';
 import { Detector, type AgentMatch } from './detect/detector.js';
-import { keysInEnviron, readEnviron } from './detect/key-shapes.js';
+import { readEnviron, type KeyShapes } from './detect/key-shapes.js';
 import { atLeast, riskOf } from './detect/risk.js';
 import type { Cause, FindingsStore } from './findings/findings-store.js';
+import { DbChangeWatch } from './findings/file-change.js';
 import { readSealedIndex, type SealedIndex } from './findings/sealed-keys.js';
 import type { ProcInventory, ProcessInfo } from './inventory/proc-inventory.js';
-import { establishedConnections, socketInodes } from './network/tcp-connections.js';
+import { socketInodes, type ConnectionReader } from './network/tcp-connections.js';
 import type { ProviderAddresses } from './network/provider-addresses.js';
+import type { AllowListCheck } from './allow-check.js';
 import type { ProxyEvidence } from './proxy-evidence.js';
 import { keyOf, processName, type Terminator } from './terminator/terminator.js';
 
@@ -29,6 +31,13 @@ interface Analysis {
   readonly keys: readonly FoundKey[];
 }
 
+/** A process with a signal: an agent, a key in its environment, or a refusal by the proxy. */
+interface Notable {
+  readonly p: ProcessInfo;
+  readonly a: Analysis;
+  readonly key: string;
+}
+
 export interface ScannerDeps {
   readonly db: Db;
   readonly ledger: AuditLedger;
@@ -37,23 +46,36 @@ export interface ScannerDeps {
   readonly detector: Detector;
   readonly findings: FindingsStore;
   readonly providers: ProviderAddresses;
+  readonly connections: ConnectionReader;
   readonly evidence: ProxyEvidence;
+  readonly allowList: AllowListCheck;
   readonly terminator: Terminator;
+  /** raypher.db's path: its files' stat says whether to query it again. */
+  readonly dbFile: string;
   readonly vaultDb: string;
   readonly config: () => Watchtower;
+  /** Built-in key shapes plus the configured [[proxy.providers]] (rebuilt on a config reload). */
+  readonly keyShapes: () => KeyShapes;
 }
-
-/** Passes between re-reads of vault.db's sealed fingerprints (also re-read when a new key turns up). */
-const SEALED_REFRESH_PASSES = 15;
 
 export class Scanner {
   private readonly analyses = new Map<string, Analysis>();
   private sealed: SealedIndex | null = null;
-  private passes = 0;
   private agents: AgentInfo[] = [];
   private panicSuspended = false;
+  private panicEngaged = false;
+  private shapes: KeyShapes | null = null;
+  /** The inventory generation analysed last, and the processes with a signal then. */
+  private generation = -1;
+  private notable: Notable[] = [];
+  /** raypher.db (evidence, panic) and vault.db (sealed fingerprints) are queried only after a commit touched them. */
+  private readonly raypherDbWatch: DbChangeWatch;
+  private readonly vaultDbWatch: DbChangeWatch;
 
-  constructor(private readonly d: ScannerDeps) {}
+  constructor(private readonly d: ScannerDeps) {
+    this.raypherDbWatch = DbChangeWatch.of(d.dbFile);
+    this.vaultDbWatch = DbChangeWatch.of(d.vaultDb);
+  }
 
   listAgents(): AgentInfo[] {
     return this.agents;
@@ -63,53 +85,41 @@ export class Scanner {
     const t0 = performance.now();
     const cfg = this.d.config();
     const procs = this.d.inventory.scan();
-    const alive = new Set(procs.map(keyOf));
-    const alivePids = new Set(procs.map((p) => p.pid));
-    for (const k of this.analyses.keys()) if (!alive.has(k)) this.analyses.delete(k);
-    this.d.terminator.prune((k) => alive.has(k));
-    this.d.evidence.prune((pid) => alivePids.has(pid));
-
-    let newKeys = false;
-    const fresh: ProcessInfo[] = [];
-    for (const p of procs) {
-      if (this.analyses.get(keyOf(p))?.info === p || p.kernelThread || p.pid === process.pid) continue;
-      fresh.push(p);
+    // New key shapes (a reload changed [[proxy.providers]]): every environment is read again, once.
+    const shapes = this.d.keyShapes();
+    const rekey = shapes !== this.shapes;
+    this.shapes = shapes;
+    const generation = this.d.inventory.generation;
+    const procsChanged = generation !== this.generation || rekey;
+    this.generation = generation;
+    if (this.sealed === null || this.vaultDbWatch.changed()) this.sealed = await readSealedIndex(this.d.vaultDb);
+    if (procsChanged) await this.analyse(procs, shapes, rekey);
+    const dbChanged = this.raypherDbWatch.changed();
+    if (dbChanged) {
+      await this.d.evidence.refresh();
+      const panic = await this.d.db.get<{ engaged: number }>('SELECT engaged FROM panic WHERE id = 1');
+      this.panicEngaged = panic?.engaged === 1;
     }
-    if (this.sealed === null || this.passes % SEALED_REFRESH_PASSES === 0) this.sealed = await readSealedIndex(this.d.vaultDb);
-    for (const p of fresh) {
-      const keys = this.keysOf(p.pid);
-      if (keys.length > 0 && !newKeys) {
-        newKeys = true;
-        this.sealed = await readSealedIndex(this.d.vaultDb);
-      }
-      const before = this.analyses.get(keyOf(p))?.match ?? null;
-      const a: Analysis = { info: p, match: this.d.detector.match(p), keys: keys.map((k) => ({ variable: k.variable, provider: k.provider, fingerprint: this.sealed?.fingerprintOf(k.value) ?? null })) };
-      this.analyses.set(keyOf(p), a);
-      if (a.match && a.match.id !== before?.id) await this.d.ledger.append('scanner.agent_detected', { pid: p.pid, exe: p.exe, signature: a.match.id, name: a.match.name, reasons: a.match.reasons });
-    }
-    this.passes++;
-    await this.d.evidence.refresh();
-
-    const agentProcs = procs.filter((p) => this.analyses.get(keyOf(p))?.match);
-    const bypass = this.bypassing(agentProcs);
+    // Only processes with a signal are looked at further: most of the machine is neither an agent nor holds a key.
+    if (procsChanged || dbChanged) this.notable = this.notableOf(procs);
+    const notable = this.notable;
+    const bypass = this.bypassing(notable.filter((n) => n.a.match).map((n) => n.p));
     const causes: Cause[] = [];
     const agents: AgentInfo[] = [];
-    for (const p of procs) {
-      const a = this.analyses.get(keyOf(p));
-      if (!a) continue;
+    for (const { p, a, key } of notable) {
       const sealedHits = a.keys.map((k) => (k.fingerprint ? this.sealed?.sealedAs(k.fingerprint) ?? null : null));
       const denial = this.d.evidence.denied.get(p.pid);
       const remote = bypass.get(p.pid) ?? null;
       const risk = riskOf({ agent: a.match !== null, keyExposed: a.keys.length > 0, sealedKeyExposed: sealedHits.some((s) => s !== null), bypass: remote !== null, unlisted: denial !== undefined });
       const identity = a.match?.id ?? null;
-      a.keys.forEach((k, i) => causes.push({ kind: 'key.exposed', subject: `key.exposed:${keyOf(p)}:${k.variable}`, pid: p.pid, exe: p.exe, identity, fingerprint: k.fingerprint, risk, detail: { variable: k.variable, provider: k.provider, sealed: sealedHits[i] !== null, sealed_provider: sealedHits[i] ?? null } }));
-      if (remote) causes.push({ kind: 'proxy.bypass', subject: `proxy.bypass:${keyOf(p)}:${remote}`, pid: p.pid, exe: p.exe, identity, fingerprint: null, risk, detail: { remote } });
+      a.keys.forEach((k, i) => causes.push({ kind: 'key.exposed', subject: `key.exposed:${key}:${k.variable}`, pid: p.pid, exe: p.exe, identity, fingerprint: k.fingerprint, risk, detail: { variable: k.variable, provider: k.provider, sealed: sealedHits[i] !== null, sealed_provider: sealedHits[i] ?? null } }));
+      if (remote) causes.push({ kind: 'proxy.bypass', subject: `proxy.bypass:${key}:${remote}`, pid: p.pid, exe: p.exe, identity, fingerprint: null, risk, detail: { remote } });
       if (denial) causes.push({ kind: 'agent.unlisted', subject: `agent.unlisted:${p.pid}:${denial.exe ?? ''}`, pid: p.pid, exe: denial.exe ?? p.exe, identity, fingerprint: null, risk, detail: { evidence: 'proxy.denied not_listed' } });
       if (!a.match) continue;
       const reasons = [...a.match.reasons, ...a.keys.map((k) => `${k.variable} holds a ${k.provider} key${k.fingerprint ? ` (${k.fingerprint})` : ''}`)];
       if (remote) reasons.push(`direct connection to provider address ${remote}`);
       if (denial) reasons.push('refused by the proxy: not on the allow list');
-      agents.push({ pid: p.pid, name: a.match.name, signature: a.match.id, exe: p.exe, uid: p.uid, risk, reasons, allowListed: p.exe !== null && this.d.evidence.allowedExes.has(p.exe), viaProxy: this.d.evidence.usedProxy.has(p.pid), suspended: this.d.terminator.isSuspended(p) });
+      agents.push({ pid: p.pid, name: a.match.name, signature: a.match.id, exe: p.exe, uid: p.uid, risk, reasons, allowListed: this.d.allowList.listed(p, this.d.detector.scriptOf(p)), viaProxy: this.d.evidence.usedProxy.has(p.pid), suspended: this.d.terminator.isSuspended(p) });
     }
     const opened = await this.d.findings.reconcile(causes);
     for (const f of opened) {
@@ -120,13 +130,47 @@ export class Scanner {
     const openFindings = await this.d.findings.activeCount();
     const durationMs = performance.now() - t0;
     if (cfg.verbose) this.d.logger.info('scanner pass', { processes: procs.length, agents: agents.length, open_findings: openFindings, ms: Math.round(durationMs * 10) / 10 });
-    return { processes: procs.length, agents: agents.length, openFindings, durationMs };
+    return { processes: procs.length, agents: agents.length, openFindings, durationMs, connections: this.d.connections.source };
   }
 
-  /** Environment keys of one process; the values stay inside this pass. */
-  private keysOf(pid: number): ReturnType<typeof keysInEnviron> {
-    const env = readEnviron(pid);
-    return env === null ? [] : keysInEnviron(env);
+  /** Analyses the processes not seen before (or all environments again after new key shapes), forgets the ones gone. */
+  private async analyse(procs: readonly ProcessInfo[], shapes: KeyShapes, rekey: boolean): Promise<void> {
+    const keys = procs.map(keyOf);
+    const alive = new Set(keys);
+    const alivePids = new Set(procs.map((p) => p.pid));
+    for (const k of this.analyses.keys()) if (!alive.has(k)) this.analyses.delete(k);
+    this.d.terminator.prune((k) => alive.has(k));
+    this.d.evidence.prune((pid) => alivePids.has(pid));
+    for (let i = 0; i < procs.length; i++) {
+      const p = procs[i] as ProcessInfo;
+      const key = keys[i] as string;
+      const before = this.analyses.get(key);
+      if (p.kernelThread || p.pid === process.pid) continue;
+      if (before?.info === p) {
+        if (rekey) this.analyses.set(key, { ...before, keys: this.foundKeys(p.pid, shapes) });
+        continue;
+      }
+      const a: Analysis = { info: p, match: this.d.detector.match(p), keys: this.foundKeys(p.pid, shapes) };
+      this.analyses.set(key, a);
+      if (a.match && a.match.id !== before?.match?.id) await this.d.ledger.append('scanner.agent_detected', { pid: p.pid, exe: p.exe, signature: a.match.id, name: a.match.name, reasons: a.match.reasons });
+    }
+  }
+
+  private notableOf(procs: readonly ProcessInfo[]): Notable[] {
+    const out: Notable[] = [];
+    for (const p of procs) {
+      const key = keyOf(p);
+      const a = this.analyses.get(key);
+      if (a && (a.match || a.keys.length > 0 || this.d.evidence.denied.has(p.pid))) out.push({ p, a, key });
+    }
+    return out;
+  }
+
+  /** Keys in one process's environment, fingerprinted: the values stay inside this call. */
+  private foundKeys(pid: number, shapes: KeyShapes): FoundKey[] {
+    const env = readEnviron(pid, this.d.inventory.files);
+    const keys = env === null ? [] : shapes.keysIn(env);
+    return keys.map((k) => ({ variable: k.variable, provider: k.provider, fingerprint: this.sealed?.fingerprintOf(k.value) ?? null }));
   }
 
   /** Agent pid -> 'ip:port' of a direct provider connection. */
@@ -134,7 +178,7 @@ export class Scanner {
     const out = new Map<number, string>();
     if (agents.length === 0) return out;
     const hits = new Map<number, string>();
-    for (const c of establishedConnections()) if (this.d.providers.matches(c.remoteIp, c.remotePort)) hits.set(c.inode, `${c.remoteIp}:${c.remotePort}`);
+    for (const c of this.d.connections.established((port) => this.d.providers.watchesPort(port))) if (this.d.providers.matches(c.remoteIp, c.remotePort)) hits.set(c.inode, `${c.remoteIp}:${c.remotePort}`);
     if (hits.size === 0) return out;
     for (const p of agents) {
       for (const inode of socketInodes(p.pid)) {
@@ -156,8 +200,7 @@ export class Scanner {
       if (action === 'alert' || (action === 'suspend' && a.suspended)) continue;
       await this.tryAct(a.pid, action === 'kill' ? 'killed' : 'suspended', 'policy', `risk ${a.risk}`);
     }
-    const panic = await this.d.db.get<{ engaged: number }>('SELECT engaged FROM panic WHERE id = 1');
-    const engaged = panic?.engaged === 1 && cfg.panic_action === 'suspend';
+    const engaged = this.panicEngaged && cfg.panic_action === 'suspend';
     if (engaged) {
       for (const a of agents) if (!a.suspended) await this.tryAct(a.pid, 'suspended', 'panic', 'panic engaged');
       this.panicSuspended = true;

@@ -39,7 +39,8 @@ export const findingInfo = object({
 });
 export type FindingInfo = Infer<typeof findingInfo>;
 
-export const scanResult = object({ processes: int({ min: 0 }), agents: int({ min: 0 }), openFindings: int({ min: 0 }), durationMs: num() });
+/** connections: how the pass listed TCP connections (netlink sock_diag, or /proc/net/tcp after sock_diag failed). */
+export const scanResult = object({ processes: int({ min: 0 }), agents: int({ min: 0 }), openFindings: int({ min: 0 }), durationMs: num(), connections: literal('sock_diag', 'proc') });
 export type ScanResult = Infer<typeof scanResult>;
 
 export const terminatorResult = object({ pid: int(), name: str(), action: literal('killed', 'suspended', 'resumed') });

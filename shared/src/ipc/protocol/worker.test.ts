@@ -18,9 +18,9 @@ describe('worker init: what each worker is handed', () => {
     expect(WORKER_CHANNELS.vault.hello.result.parse(init)).toEqual(init);
   });
 
-  it('hands the scanner neither the vault token nor other workers\' sections, only the databases it reads', () => {
+  it('hands the scanner neither the vault token nor other workers\' sections (the [proxy] one for provider key shapes), only the databases it reads', () => {
     const init = plain(workerInitFor('scanner', sources));
-    expect(init).toEqual({ worker: 'scanner', heartbeatIntervalMs: 1000, config: plain({ logging: sources.config.logging, watchtower: sources.config.watchtower }), paths: { logDir: '/tmp/raypher-home/logs', db: '/tmp/raypher-home/data/raypher.db', vaultDb: '/tmp/raypher-home/data/vault.db' } });
+    expect(init).toEqual({ worker: 'scanner', heartbeatIntervalMs: 1000, config: plain({ logging: sources.config.logging, watchtower: sources.config.watchtower, proxy: sources.config.proxy }), paths: { logDir: '/tmp/raypher-home/logs', db: '/tmp/raypher-home/data/raypher.db', vaultDb: '/tmp/raypher-home/data/vault.db' } });
     expect(WORKER_CHANNELS.scanner.hello.result.parse(init)).toEqual(init);
   });
 

@@ -24,7 +24,7 @@ interface Grant {
 export const WORKER_GRANTS = {
   vault: { sections: ['vault', 'audit'], paths: ['dataDir', 'db', 'vaultDb', 'hostKey', 'tpmDir', 'vaultSocket'], vaultToken: true, listeners: false },
   proxy: { sections: ['proxy'], paths: ['runDir', 'db', 'vaultSocket'], vaultToken: true, listeners: true },
-  scanner: { sections: ['watchtower'], paths: ['db', 'vaultDb'], vaultToken: false, listeners: false },
+  scanner: { sections: ['watchtower', 'proxy'], paths: ['db', 'vaultDb'], vaultToken: false, listeners: false },
   updater: { sections: ['updater'], paths: ['dataDir', 'runDir', 'db', 'configFile'], vaultToken: false, listeners: false },
 } as const satisfies { readonly [W in WorkerName]: Grant };
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ProcessInfo } from '../inventory/proc-inventory.js';
 import { Detector, SCRIPT_READ_BYTES, scriptArg } from './detector.js';
-import { keysInEnviron } from './key-shapes.js';
+import { KeyShapes, keysInEnviron } from './key-shapes.js';
 import { riskOf } from './risk.js';
 import { loadSignatures } from './signatures.js';
 
@@ -44,6 +44,14 @@ describe('key shapes and risk', () => {
   it('names the variable and provider of a key-shaped value', () => {
     const env = ['HOME=/root', `OPENAI_API_KEY=sk-proj-${'a'.repeat(30)}`, `X=sk-ant-${'b'.repeat(30)}`, `G=AIza${'c'.repeat(35)}`, 'SHORT=sk-abc'].join('\0');
     expect(keysInEnviron(env).map(({ variable, provider }) => [variable, provider])).toEqual([['OPENAI_API_KEY', 'openai'], ['X', 'anthropic'], ['G', 'google']]);
+  });
+
+  it('knows the key of a configured provider by the variable named for it, when the value is a token', () => {
+    const shapes = new KeyShapes([{ name: 'mistral' }, { name: 'my-llm' }]);
+    const token = `Ab3${'x'.repeat(29)}`;
+    const env = [`MISTRAL_API_KEY=${token}`, `MY_LLM_TOKEN=${token}`, `OTHER_API_KEY=${token}`, 'MISTRAL_KEY=/usr/share/some/long/path/name', `MISTRAL_API_KEY2=${token}`].join('\0');
+    expect(shapes.keysIn(env).map(({ variable, provider }) => [variable, provider])).toEqual([['MISTRAL_API_KEY', 'mistral'], ['MY_LLM_TOKEN', 'my-llm']]);
+    expect(keysInEnviron(env)).toEqual([]);
   });
 
   it('rates signals: a sealed key leaking or a key with a bypass is critical', () => {

@@ -1,6 +1,6 @@
 // Matches a process against the signature table: a known agent by name or package path, or an interpreter running a script that imports an agent framework.
-import { closeSync, openSync, readSync } from 'node:fs';
 import { basename, isAbsolute, resolve } from 'node:path';
+import { ProcFileReader } from '../inventory/proc-file.js';
 import type { ProcessInfo } from '../inventory/proc-inventory.js';
 import type { SignatureTable } from './signatures.js';
 
@@ -24,6 +24,8 @@ export class Detector {
   private readonly byName = new Map<string, SignatureTable['agents'][number]>();
   private readonly families = new Map<string, Family>();
   private readonly imports: Array<{ id: string; name: string; python: RegExp | null; node: RegExp | null }>;
+  /** One buffer for every script head (a pass may read many: each new interpreter process). */
+  private readonly files = new ProcFileReader();
 
   constructor(private readonly table: SignatureTable) {
     for (const a of table.agents) for (const n of a.names) this.byName.set(n, a);
@@ -49,15 +51,27 @@ export class Detector {
       const hit = a.argv.find((s) => p.cmdline.some((arg) => arg.includes(s)));
       if (hit) return { id: a.id, name: a.name, reasons: [`command line contains '${hit}' (signature ${a.id})`] };
     }
-    const family = this.families.get(exeName.replace(/[\d.]+$/, '')) ?? this.families.get(exeName) ?? this.families.get(argv0);
+    const family = this.familyOf(p);
     return family ? this.matchScript(p, family) : null;
+  }
+
+  private familyOf(p: ProcessInfo): Family | undefined {
+    const exeName = p.exe ? basename(p.exe) : '';
+    return this.families.get(exeName.replace(/[\d.]+$/, '')) ?? this.families.get(exeName) ?? this.families.get(basename(p.cmdline[0] ?? ''));
+  }
+
+  /** The script an interpreter process runs, as an absolute path; null for a native program, inline code or no script. */
+  scriptOf(p: ProcessInfo): string | null {
+    const family = this.familyOf(p);
+    const script = family ? scriptArg(p.cmdline, family) : null;
+    return script ? absolute(p, script) : null;
   }
 
   private matchScript(p: ProcessInfo, family: Family): AgentMatch | null {
     const script = scriptArg(p.cmdline, family);
     if (!script) return null;
-    const path = isAbsolute(script) ? script : p.cwd ? resolve(p.cwd, script) : null;
-    const head = path ? readHead(path) : null;
+    const path = absolute(p, script);
+    const head = path ? this.files.read(path, 'utf8', SCRIPT_READ_BYTES) : null;
     if (head === null) return null;
     const found = this.imports.filter((f) => (family === 'python' ? f.python : f.node)?.test(head));
     if (found.length === 0) return null;
@@ -67,6 +81,11 @@ export class Detector {
       reasons: found.map((f) => `${family} script ${path} imports ${f.name}`),
     };
   }
+}
+
+/** A script argument resolved against the process's cwd; null when a relative path has no cwd to resolve against. */
+function absolute(p: ProcessInfo, script: string): string | null {
+  return isAbsolute(script) ? script : p.cwd ? resolve(p.cwd, script) : null;
 }
 
 /** The script an interpreter runs: its first argument that is not an option (options with a value skip it). */
@@ -84,22 +103,4 @@ export function scriptArg(argv: readonly string[], family: Family): string | nul
     if (!a.startsWith('-')) return a;
   }
   return null;
-}
-
-function readHead(path: string): string | null {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch {
-    return null;
-  }
-  try {
-    const buf = Buffer.alloc(SCRIPT_READ_BYTES);
-    const n = readSync(fd, buf, 0, SCRIPT_READ_BYTES, 0);
-    return buf.subarray(0, n).toString('utf8');
-  } catch {
-    return null;
-  } finally {
-    closeSync(fd);
-  }
 }

@@ -1,5 +1,6 @@
 // Linux process inventory from /proc, incremental: details only for pids not seen before, or seen while young enough to exec yet.
-import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { readdirSync, readlinkSync, statSync } from 'node:fs';
+import { ProcFileReader } from './proc-file.js';
 
 export interface ProcessInfo {
   readonly pid: number;
@@ -39,12 +40,6 @@ export function parseStat(text: string): StatLine | null {
   return { comm: text.slice(open + 1, close), ppid: Number(f[1]), session: Number(f[3]), flags: Number(f[6]), startTime: Number(f[19]) };
 }
 
-/** Seconds since boot (/proc/uptime), in stat's clock ticks. */
-function uptimeTicks(root: string): number {
-  const text = tryRead(() => readFileSync(`${root}/uptime`, 'latin1'));
-  return text === null ? Number.MAX_SAFE_INTEGER : Math.floor(Number(text.split(' ')[0]) * CLK_TCK);
-}
-
 function tryRead(fn: () => string): string | null {
   try {
     return fn();
@@ -58,8 +53,16 @@ const SETTLE_TICKS = 5 * 100;
 /** USER_HZ: the unit of stat's start time (100 on every Linux this runs on). */
 const CLK_TCK = 100;
 
+/** A command line longer than this is cut (the kernel allows up to ARG_MAX, 2 MiB). */
+const CMDLINE_MAX_BYTES = 256 * 1024;
+
 /** Known pids have their stat line re-read once every this many passes (a slice each pass), to catch a reused pid. */
 const RECHECK_SLICES = 16;
+
+/** The same process running the same program: an unsettled record read again that needs no new analysis. */
+function sameProgram(a: ProcessInfo, b: ProcessInfo): boolean {
+  return a.startTime === b.startTime && a.uid === b.uid && a.exe === b.exe && a.cwd === b.cwd && a.cmdline.length === b.cmdline.length && a.cmdline.every((x, i) => x === b.cmdline[i]);
+}
 
 export class ProcInventory {
   private known = new Map<number, ProcessInfo>();
@@ -68,13 +71,27 @@ export class ProcInventory {
   private pass = 0;
   private nowTicks = 0;
 
+  /** Shared with the scanner's environ reads: one buffer for the whole pass. */
+  readonly files = new ProcFileReader();
+
   constructor(private readonly root = '/proc') {}
 
-  /** Every process now; details of a pid seen before (same start time) come from the last pass. */
-  scan(): ProcessInfo[] {
+  /** Seconds since boot (/proc/uptime), in stat's clock ticks. */
+  private uptimeTicks(): number {
+    const text = this.files.read(`${this.root}/uptime`);
+    return text === null ? Number.MAX_SAFE_INTEGER : Math.floor(Number(text.split(' ')[0]) * CLK_TCK);
+  }
+
+  private list: ProcessInfo[] = [];
+  /** Raised when a pass's records differ from the last pass's (a process came, went or was read again). */
+  generation = 0;
+
+  /** Every process now; details of a pid seen before (same start time) come from the last pass. The same array while nothing changed. */
+  scan(): readonly ProcessInfo[] {
     const next = new Map<number, ProcessInfo>();
+    let changed = false;
     const slice = this.pass++ % RECHECK_SLICES;
-    this.nowTicks = uptimeTicks(this.root);
+    this.nowTicks = this.uptimeTicks();
     for (const name of readdirSync(this.root)) {
       const c = name.charCodeAt(0);
       if (c < 48 || c > 57) continue;
@@ -85,23 +102,32 @@ export class ProcInventory {
         next.set(pid, seen);
         continue;
       }
-      const statText = tryRead(() => readFileSync(`${this.root}/${name}/stat`, 'latin1'));
+      const statText = this.files.read(`${this.root}/${name}/stat`);
       if (statText === null) continue; // exited between readdir and read
       const stat = parseStat(statText);
       if (!stat) continue;
       const prev = this.known.get(pid);
       const info = prev && prev.startTime === stat.startTime && !this.unsettled.has(prev) ? prev : this.details(pid, stat);
-      if (info) next.set(pid, info);
+      // A young process read again that has not executed anything new keeps its record: nothing to analyse again.
+      if (info && prev && info !== prev && sameProgram(prev, info)) {
+        if (!this.unsettled.delete(info)) this.unsettled.delete(prev); // prev stays unsettled while the process is young
+        next.set(pid, prev);
+      } else if (info) next.set(pid, info);
+      if (next.get(pid) !== prev) changed = true;
+    }
+    if (changed || next.size !== this.known.size) {
+      this.generation++;
+      this.list = [...next.values()];
     }
     this.known = next;
     for (const u of this.unsettled) if (next.get(u.pid) !== u) this.unsettled.delete(u);
-    return [...next.values()];
+    return this.list;
   }
 
   /** The last pass's record of one pid, if it is still the same process (its start time read now). */
   current(pid: number): ProcessInfo | undefined {
     const info = this.known.get(pid);
-    const text = tryRead(() => readFileSync(`${this.root}/${pid}/stat`, 'latin1'));
+    const text = this.files.read(`${this.root}/${pid}/stat`);
     const stat = text === null ? null : parseStat(text);
     if (!stat) return undefined;
     if (info && info.startTime === stat.startTime) return info;
@@ -118,7 +144,7 @@ export class ProcInventory {
     }
     const kernelThread = (stat.flags & PF_KTHREAD) !== 0;
     const young = !kernelThread && this.nowTicks - stat.startTime < SETTLE_TICKS;
-    const raw = kernelThread ? '' : (tryRead(() => readFileSync(`${dir}/cmdline`, 'utf8')) ?? '');
+    const raw = kernelThread ? '' : (this.files.read(`${dir}/cmdline`, 'utf8', CMDLINE_MAX_BYTES) ?? '');
     const cmdline = raw.length === 0 ? [] : raw.replace(/\0$/, '').split('\0');
     const info: ProcessInfo = {
       pid,

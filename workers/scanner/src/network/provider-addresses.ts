@@ -37,7 +37,12 @@ export class ProviderAddresses {
     this.rebuild();
   }
 
-  /** The provider and port matched, as 'ip:port', or null. */
+  /** A port connections to providers are watched on (bypass_ports). */
+  watchesPort(port: number): boolean {
+    return this.ports.has(port);
+  }
+
+  /** Whether ip:port is a provider address on a bypass port. */
   matches(ip: string, port: number): boolean {
     if (!this.ports.has(port)) return false;
     const family = isIP(ip);

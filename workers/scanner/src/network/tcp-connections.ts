@@ -1,7 +1,7 @@
-// Established TCP connections by socket inode (/proc/net/tcp, tcp6) and the socket inodes a process holds (/proc/<pid>/fd).
-// sock_diag (shared/native) answers one exact 4-tuple; listing every connection to a provider needs a dump, which the
-// proc files give in one read each (as of 2026-11 a few hundred lines on a desktop).
+// Established TCP connections by socket inode (sock_diag dump, /proc/net/tcp{,6} as the fallback) and the socket inodes a
+// process holds (/proc/<pid>/fd).
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { TcpDump } from './tcp-dump.linux.js';
 
 export interface TcpConnection {
   readonly remoteIp: string;
@@ -38,6 +38,31 @@ export function parseProcNetTcp(text: string, v6: boolean): TcpConnection[] {
     out.push({ remoteIp: v6 ? ipv6(ipHex) : ipv4(ipHex), remotePort: parseInt(portHex, 16), inode: Number(f[9]) });
   }
   return out;
+}
+
+/** How connections are listed: netlink sock_diag, or /proc/net/tcp{,6} after sock_diag failed once (shown by `scan` and /health). */
+export type ConnectionSource = 'sock_diag' | 'proc';
+
+export class ConnectionReader {
+  private readonly dump = new TcpDump();
+  source: ConnectionSource = 'sock_diag';
+
+  /** Established connections to a remote port `port` accepts (the /proc fallback lists them all and filters after). */
+  established(port: (p: number) => boolean): TcpConnection[] {
+    if (this.source === 'sock_diag') {
+      try {
+        return this.dump.established(port);
+      } catch {
+        this.source = 'proc';
+        this.dump.close();
+      }
+    }
+    return establishedConnections().filter((c) => port(c.remotePort));
+  }
+
+  close(): void {
+    this.dump.close();
+  }
 }
 
 export function establishedConnections(root = '/proc'): TcpConnection[] {
