@@ -10,7 +10,7 @@ describe('control server start-up', () => {
   const logger = createLogger({ process: 'test', dir, level: 'error', rotation: 'daily', retentionDays: 1, console: false });
   const unused = () => Promise.reject(new Error('not called'));
   afterAll(() => closeLogger(logger));
-  const routes = buildRoutes({ version: '0', logDir: dir, workers: { get: () => { throw new Error('not called'); } }, status: unused, health: unused, reload: unused, slots: { apply: unused, rollback: unused, table: () => { throw new Error('not called'); } }, audit: () => undefined });
+  const routes = buildRoutes({ version: '0', logDir: dir, workers: { get: () => { throw new Error('not called'); } }, status: unused, health: unused, reload: unused, slots: { apply: unused, rollback: unused, table: () => { throw new Error('not called'); } } });
 
   it('names the path, the cause and the fix when the socket cannot be bound', async () => {
     const socketPath = join(dir, 'missing', 'control.sock');
