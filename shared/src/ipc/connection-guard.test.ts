@@ -123,7 +123,9 @@ describe('ConnectionGuard', () => {
     const drip = setInterval(() => i < frame.length && c.socket.write(frame.subarray(i, ++i)), 40);
     const took = await c.closed;
     clearInterval(drip);
-    expect(closedWith(c)).toBe('ERR_IPC_IDLE_TIMEOUT');
+    // The server frees the descriptor at once (a flood must not hold them): a byte the client sends after that draws a
+    // reset, which can discard the error frame before a busy client read it. The cut and its reason are what count.
+    expect([undefined, 'ERR_IPC_IDLE_TIMEOUT']).toContain(closedWith(c));
     expect(took).toBeLessThan(LIMITS.frameDeadlineMs + 250);
     expect(h.warnings.map((w) => w.reason)).toEqual(['frame_deadline']);
   });
