@@ -2,26 +2,35 @@
 // CPU profile of the proxy worker under wrk: the inspector is opened in the running worker (SIGUSR1, no flag or code
 // hook in the product), V8's sampling profiler runs while wrk drives 16 keep-alive connections, and the profile is
 // written to ops/bench/results/proxy-worker.cpuprofile (open it in Chrome DevTools) with a self-time summary printed.
-// Usage: node --experimental-websocket ops/bench/proxy/profile.mjs [--seconds 8] [--extra 'inject_stream_usage = ""']   (npm run build first)
+// --target minimal profiles the minimal node:http proxy the same way (the floor's own split of CPU).
+// Usage: node --experimental-websocket ops/bench/proxy/profile.mjs [--target raypher|minimal] [--seconds 8] [--extra 'inject_stream_usage = ""']
+// (npm run build first)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { HERE, REPO, sleep, startNode, startRaypher } from './targets.mjs';
 import { wrk } from './wrk.mjs';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '8' }, extra: { type: 'string', default: '' }, top: { type: 'string', default: '45' } } });
+const { values } = parseArgs({ options: { target: { type: 'string', default: 'raypher' }, seconds: { type: 'string', default: '8' }, extra: { type: 'string', default: '' }, top: { type: 'string', default: '45' } } });
 const { port: upstreamPort } = await startNode(join(HERE, 'upstream.mjs'), []);
-const raypher = await startRaypher(upstreamPort, values.extra ? `${values.extra}\n` : '');
-wrk(raypher.port, { seconds: 3 }); // warm-up: JIT, pools, the key cached
-
-process.kill(raypher.proxyPid, 'SIGUSR1');
 let target;
-for (let i = 0; i < 50 && !target; i++) {
-  await sleep(100);
-  target = await fetch('http://127.0.0.1:9229/json/list').then((r) => r.json()).then((l) => l.find((t) => t.title.includes('proxy')) ?? l[0], () => undefined);
+if (values.target === 'minimal') {
+  const m = await startNode(join(HERE, 'minimal-proxy.mjs'), [String(upstreamPort)]);
+  target = { port: m.port, pid: m.child.pid };
+} else {
+  const r = await startRaypher(upstreamPort, values.extra ? `${values.extra}\n` : '');
+  target = { port: r.port, pid: r.proxyPid };
 }
-if (!target) throw new Error('the proxy worker did not open its inspector on 127.0.0.1:9229');
-const ws = new WebSocket(target.webSocketDebuggerUrl);
+wrk(target.port, { seconds: 3 }); // warm-up: JIT, pools, the key cached
+
+process.kill(target.pid, 'SIGUSR1');
+let inspector;
+for (let i = 0; i < 50 && !inspector; i++) {
+  await sleep(100);
+  inspector = await fetch('http://127.0.0.1:9229/json/list').then((r) => r.json()).then((l) => l[0], () => undefined);
+}
+if (!inspector) throw new Error(`${values.target} did not open its inspector on 127.0.0.1:9229`);
+const ws = new WebSocket(inspector.webSocketDebuggerUrl);
 await new Promise((r, j) => {
   ws.onopen = r;
   ws.onerror = j;
@@ -39,12 +48,12 @@ const call = (method, params = {}) => new Promise((resolve) => {
 await call('Profiler.enable');
 await call('Profiler.setSamplingInterval', { interval: 200 });
 await call('Profiler.start');
-const load = wrk(raypher.port, { seconds: Number(values.seconds) });
+const load = wrk(target.port, { seconds: Number(values.seconds) });
 const { profile } = await call('Profiler.stop');
 ws.close();
 
 mkdirSync(join(REPO, 'ops', 'bench', 'results'), { recursive: true });
-const file = join(REPO, 'ops', 'bench', 'results', 'proxy-worker.cpuprofile');
+const file = join(REPO, 'ops', 'bench', 'results', `${values.target === 'minimal' ? 'minimal-proxy' : 'proxy-worker'}.cpuprofile`);
 writeFileSync(file, JSON.stringify(profile));
 
 // Self time per function and per area (our code by file, node internals, undici, prom-client, GC, idle).
