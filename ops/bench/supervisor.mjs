@@ -40,9 +40,9 @@ async function startDaemon(config) {
     if (proc.exitCode !== null) throw new Error(`supervisor exited ${proc.exitCode}: ${stderr}`);
     try {
       const c = await connectControl(join(home, 'run', 'control.sock'), { name: 'bench', version: '0' });
-      const s = await c.peer.call(Control.status, {});
+      const s = await c.call(Control.status, {});
       if (s.workers.every((w) => w.state === 'running')) return { proc, client: c, home };
-      c.peer.close();
+      c.close();
     } catch {
       /* not up yet */
     }
@@ -62,7 +62,7 @@ async function measureRecovery(label, config) {
   for (const name of ['vault', 'proxy', 'scanner', 'updater']) {
     const samples = [];
     for (let i = 0; i < KILLS; i++) {
-      const before = (await client.peer.call(Control.status, {})).workers.find((w) => w.name === name);
+      const before = (await client.call(Control.status, {})).workers.find((w) => w.name === name);
       const head = (await db.get('SELECT max(seq) AS s FROM events')).s;
       const t0 = Date.now();
       process.kill(before.pid, 'SIGKILL');
@@ -78,7 +78,7 @@ async function measureRecovery(label, config) {
     }
     results[name] = { p50: pct(samples, 50), p99: pct(samples, 99), n: samples.length };
   }
-  client.peer.close();
+  client.close();
   await db.close();
   proc.kill('SIGTERM');
   await new Promise((r) => proc.once('exit', r));
@@ -92,7 +92,7 @@ async function measureIdle(config) {
   const tree = pids();
   const t0 = tree.map(cpuTicks);
   const rssStart = tree.map(rssKb);
-  client.peer.close();
+  client.close();
   await sleep(IDLE_SECS * 1000);
   const t1 = tree.map(cpuTicks);
   const rssEnd = tree.map(rssKb);
@@ -109,9 +109,22 @@ async function measureIdle(config) {
   };
 }
 
+/** The floor, in the same run: spawn → exit of a bare `node -e 0` (p50 of 10). */
+async function bareNodeMs() {
+  const samples = [];
+  for (let i = 0; i < 10; i++) {
+    const t0 = Date.now();
+    await new Promise((r) => spawn(process.execPath, ['-e', '0'], { stdio: 'ignore' }).once('exit', r));
+    samples.push(Date.now() - t0);
+  }
+  return pct(samples, 50);
+}
+
+const floorBefore = await bareNodeMs();
 const base = '[health]\nlisten_port = 0\n[proxy]\nlisten_port = 0\n[supervisor]\nmax_restarts = 1000\nrestart_window_ms = 1000\nstable_after_ms = 300\n';
-const withDefaultBackoff = await measureRecovery('default backoff (base 100 ms, jitter 0.2)', base);
+const withDefaultBackoff = await measureRecovery('default backoff (base 100 ms, jitter 0.2); since issue 15 a first crash after a stable run restarts at once', base);
 const noBackoff = await measureRecovery('backoff_base_ms = 0 (spawn cost only)', `${base}backoff_base_ms = 0\n`);
+const floorAfter = await bareNodeMs();
 const idle = await measureIdle('[health]\nlisten_port = 0\n[proxy]\nlisten_port = 0\n');
 
 const f = (x) => x.toFixed(1);
@@ -120,8 +133,9 @@ for (const run of [withDefaultBackoff, noBackoff]) {
   lines.push(`kill -9 → ready again, ${run.label}:`);
   for (const [w, r] of Object.entries(run.results)) lines.push(`  ${w.padEnd(8)} p50 ${f(r.p50)} ms  p99 ${f(r.p99)} ms  (n=${r.n})`);
 }
+lines.push(`floor: bare \`node -e 0\` spawn → exit p50 ${floorBefore} ms before the kills, ${floorAfter} ms after`);
 lines.push('', `idle RSS: supervisor ${f(idle.supervisorRssMb)} MB, workers ${idle.workerRssMb.map(f).join(' / ')} MB, total ${f(idle.totalRssMb)} MB`);
 lines.push(`idle CPU over ${IDLE_SECS} s: supervisor ${idle.supervisorCpuPct.toFixed(2)} %, whole tree ${idle.treeCpuPct.toFixed(2)} % of one core`);
 console.log(lines.join('\n'));
 mkdirSync(join(REPO, 'ops', 'bench', 'results'), { recursive: true });
-writeFileSync(join(REPO, 'ops', 'bench', 'results', 'supervisor.json'), JSON.stringify({ withDefaultBackoff, noBackoff, idle }, null, 2));
+writeFileSync(join(REPO, 'ops', 'bench', 'results', 'supervisor.json'), JSON.stringify({ withDefaultBackoff, noBackoff, floorBefore, floorAfter, idle }, null, 2));

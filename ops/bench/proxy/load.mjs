@@ -1,8 +1,8 @@
 // Load generator for the proxy benchmark (a separate process, allow-listed in Raypher).
-// node load.mjs <url> <mode: c1|c16|ttft|newconn|rate> <amount> [headers-json]
+// node load.mjs <url> <mode: c1|c16|ttft|newconn|rate> <amount> [headers-json] [rate seconds, default 600]
 import http from 'node:http';
 
-const [url, mode, amount, headersJson] = process.argv.slice(2);
+const [url, mode, amount, headersJson, rateSecs = '600'] = process.argv.slice(2);
 const headers = { 'content-type': 'application/json', ...(headersJson ? JSON.parse(headersJson) : {}) };
 const body = JSON.stringify({ model: 'bench', messages: [{ role: 'user', content: 'hi' }], ...(mode === 'ttft' ? { stream: true } : {}) });
 const u = new URL(url);
@@ -43,9 +43,9 @@ if (mode === 'c1' || mode === 'ttft' || mode === 'newconn') {
   out.latencies = lat;
   out.rps = lat.length / ((performance.now() - t0) / 1000);
 } else if (mode === 'rate') {
-  // Open loop at `amount` req/s for 10 minutes (the RSS soak).
+  // Open loop at `amount` req/s for 10 minutes, or rateSecs (the RSS soak).
   const perTick = Number(amount) / 10;
-  const end = performance.now() + 600_000;
+  const end = performance.now() + Number(rateSecs) * 1000;
   let failed = 0;
   let done = 0;
   while (performance.now() < end) {

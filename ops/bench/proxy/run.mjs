@@ -1,80 +1,26 @@
 #!/usr/bin/env node
 // Proxy benchmark: direct vs Raypher vs a minimal node:http proxy vs Portkey's gateway vs nginx, interleaved.
+// Throughput (c=16) comes from wrk, a native load generator: a Node client caps every target near the same rate
+// (issue 15). Latency at c=1, TTFT and new connections come from the Node client (load.mjs).
 // `raypher-noinject` is Raypher with [proxy] inject_stream_usage = "": the cost of asking streams for usage.
-// Usage: node ops/bench/proxy/run.mjs [--rounds 5] [--soak] [--skip portkey,nginx]   (npm run build first; nginx from Debian; Portkey from npm)
+// Usage: node ops/bench/proxy/run.mjs [--rounds 5] [--wrk-secs 8] [--soak] [--skip portkey,nginx]   (npm run build first; wrk,
+// gcc and nginx from Debian; Portkey from npm)
 import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createServer } from 'node:net';
+import { children, freePort, HERE, KEY, REPO, startNode, startRaypher, waitHttp } from './targets.mjs';
+import { wrk } from './wrk.mjs';
 
-const HERE = dirname(fileURLToPath(import.meta.url));
-const REPO = join(HERE, '..', '..', '..');
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, soak: { type: 'boolean', default: false }, skip: { type: 'string', default: '' } } });
+const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, soak: { type: 'boolean', default: false }, skip: { type: 'string', default: '' }, 'wrk-secs': { type: 'string', default: '8' } } });
 const SKIP = new Set(values.skip.split(',').filter(Boolean));
 const ROUNDS = Number(values.rounds);
+const WRK_SECS = Number(values['wrk-secs']);
 const PORTKEY_VERSION = '1.15.2';
-const KEY = 'sk-bench-not-a-real-key-000000000000';
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.max(0, Math.ceil((p / 100) * xs.length) - 1))];
-const children = [];
-process.on('exit', () => children.forEach((c) => c.kill('SIGKILL')));
-
-function startNode(script, args, opts = {}) {
-  const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'inherit'], ...opts });
-  children.push(child);
-  return new Promise((resolve) => child.stdout.once('data', (d) => resolve({ child, port: Number(String(d).trim().split('\n').pop()) })));
-}
-
-async function freePort() {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = s.address().port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
-async function waitHttp(url, headers = {}) {
-  for (let i = 0; i < 200; i++) {
-    try {
-      const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: '{}' });
-      await r.arrayBuffer();
-      if (r.status < 500) return;
-    } catch {
-      /* not yet */
-    }
-    await sleep(100);
-  }
-  throw new Error(`${url} never answered`);
-}
-
-const ctl = (home, args, input) => execFileSync(process.execPath, [join(REPO, 'cli', 'bin', 'raypherctl.js'), '--home', home, ...args], { input });
-
-async function startRaypher(upstreamPort, proxyExtra = '') {
-  const home = mkdtempSync(join(tmpdir(), 'raypher-bench-proxy-'));
-  writeFileSync(join(home, 'config.toml'), `[health]\nlisten_port = 0\n[proxy]\nlisten_port = 0\nrate_limit = 1000000\ndefault_upstream = "http://127.0.0.1:${upstreamPort}"\n${proxyExtra}[vault]\nprotector = "host"\n`);
-  const sup = spawn(process.execPath, [join(REPO, 'supervisor', 'bin', 'raypher.js'), 'run', '--home', home], { stdio: 'ignore' });
-  children.push(sup);
-  for (let i = 0; i < 100; i++) {
-    await sleep(200);
-    try {
-      const s = JSON.parse(ctl(home, ['status', '--json']).toString());
-      if (s.workers.every((w) => w.state === 'running')) {
-        ctl(home, ['seal', '--provider', 'openai', '--from-stdin'], KEY);
-        ctl(home, ['allow', '--exe-path', process.execPath, '--script', join(HERE, 'load.mjs')]);
-        const proxyPid = s.workers.find((w) => w.name === 'proxy').pid;
-        return { port: Number(s.proxyAddress.split(', ')[0].split(':').pop()), healthPort: Number(s.healthAddress?.split(':').pop()), home, proxyPid };
-      }
-    } catch {
-      /* starting */
-    }
-  }
-  throw new Error('raypher did not start');
-}
+const load1 = () => loadavg()[0].toFixed(2);
 
 async function startPortkey(upstreamPort) {
   const dir = join(tmpdir(), `raypher-bench-portkey-${PORTKEY_VERSION}`);
@@ -135,30 +81,52 @@ try {
   console.error(`nginx unavailable: ${err.message}`);
 }
 
-const results = Object.fromEntries(Object.keys(targets).map((k) => [k, { c1: [], c16: [], rps: [], ttft: [], newconn: [] }]));
+const results = Object.fromEntries(Object.keys(targets).map((k) => [k, { c1: [], c16p50: [], c16p99: [], rps: [], ttft: [], newconn: [] }]));
+const loads = [load1()];
+/** c=16 with wrk; Portkey needs its own headers, which wrk's script does not send: it keeps the Node client. */
+function c16(name, t) {
+  if (name === 'portkey') {
+    const r = load(name, t.port, 'c16', 3, t.headers);
+    return { rps: r.rps, p50: pct(r.latencies, 50), p99: pct(r.latencies, 99) };
+  }
+  try {
+    const r = wrk(t.port, { seconds: WRK_SECS });
+    if (r.non2xx > 0 || r.errors) failures.set(`${name} c16`, `${r.non2xx} non-2xx, socket errors: ${r.errors ?? 'none'}`);
+    return r;
+  } catch (err) {
+    failures.set(`${name} c16`, String(err.message).split('\n')[0]);
+    return { rps: NaN, p50: NaN, p99: NaN };
+  }
+}
 for (let round = 0; round < ROUNDS; round++) {
   for (const [name, t] of Object.entries(targets)) {
     const r = results[name];
     r.c1.push(...load(name, t.port, 'c1', 1000, t.headers).latencies);
-    const c16 = load(name, t.port, 'c16', 3, t.headers);
-    r.c16.push(...c16.latencies);
-    if (!Number.isNaN(c16.rps)) r.rps.push(c16.rps);
+    const w = c16(name, t);
+    if (!Number.isNaN(w.rps)) {
+      r.rps.push(w.rps);
+      r.c16p50.push(w.p50);
+      r.c16p99.push(w.p99);
+    }
     r.ttft.push(...load(name, t.port, 'ttft', 5, t.headers).latencies);
     if (name === 'raypher' || name === 'minimal' || name === 'direct') r.newconn.push(...load(name, t.port, 'newconn', 200, t.headers).latencies);
   }
+  loads.push(load1());
 }
 
 const f = (x) => (x === undefined || Number.isNaN(x) ? 'n/a' : x.toFixed(3));
 const base = results.direct;
-const lines = [`# proxy benchmark ${new Date().toISOString()} (node ${process.version}, ${ROUNDS} interleaved rounds)`, ''];
-lines.push('| target | c=1 p50 | c=1 p99 | added p50 | added p99 | c=16 req/s | c=16 p99 | vs minimal req/s | TTFT p50 | added TTFT p50 | added TTFT p99 |');
-lines.push('|---|---|---|---|---|---|---|---|---|---|---|');
+const lines = [`# proxy benchmark ${new Date().toISOString()} (node ${process.version}, ${ROUNDS} interleaved rounds; c=16: wrk -t2 -c16 -d${WRK_SECS}s; 1-min load average per round: ${loads.join(' → ')})`, ''];
+lines.push('| target | c=1 p50 | c=1 p99 | added p50 | added p99 | c=16 req/s (each round) | c=16 p50 | c=16 p99 | vs minimal req/s | p99 vs minimal | TTFT p50 | added TTFT p50 | added TTFT p99 |');
+lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 for (const [name, r] of Object.entries(results)) {
+  const m = results.minimal;
   lines.push(
-    `| ${name} | ${f(pct(r.c1, 50))} ms | ${f(pct(r.c1, 99))} ms | ${f(pct(r.c1, 50) - pct(base.c1, 50))} ms | ${f(pct(r.c1, 99) - pct(base.c1, 99))} ms | ${mean(r.rps).toFixed(0)} | ${f(pct(r.c16, 99))} ms | ${(mean(r.rps) / mean(results.minimal.rps)).toFixed(2)}x | ${f(pct(r.ttft, 50))} ms | ${f(pct(r.ttft, 50) - pct(base.ttft, 50))} ms | ${f(pct(r.ttft, 99) - pct(base.ttft, 99))} ms |`,
+    `| ${name} | ${f(pct(r.c1, 50))} ms | ${f(pct(r.c1, 99))} ms | ${f(pct(r.c1, 50) - pct(base.c1, 50))} ms | ${f(pct(r.c1, 99) - pct(base.c1, 99))} ms | ${mean(r.rps).toFixed(0)} (${r.rps.map((x) => x.toFixed(0)).join(', ')}) | ${f(mean(r.c16p50))} ms | ${f(mean(r.c16p99))} ms | ${(mean(r.rps) / mean(m.rps)).toFixed(2)}x | ${(mean(r.c16p99) / mean(m.c16p99)).toFixed(2)}x | ${f(pct(r.ttft, 50))} ms | ${f(pct(r.ttft, 50) - pct(base.ttft, 50))} ms | ${f(pct(r.ttft, 99) - pct(base.ttft, 99))} ms |`,
   );
 }
+lines.push('', 'c=16 p50/p99: wrk\'s, averaged over the rounds; req/s: the mean of the rounds, each round\'s in brackets.');
 for (const [what, why] of failures) lines.push(`failed: ${what}: ${why}`);
 lines.push('', 'New connection per request (identification runs on every request for Raypher):');
 for (const name of ['direct', 'minimal', 'raypher']) lines.push(`  ${name.padEnd(8)} p50 ${f(pct(results[name].newconn, 50))} ms  p99 ${f(pct(results[name].newconn, 99))} ms`);
@@ -166,7 +134,7 @@ const ident = pct(results.raypher.newconn, 50) - pct(results.raypher.c1, 50) - (
 lines.push(`  identification cost, cold (per new connection, p50, beyond a plain proxy's new-connection cost): ${f(ident)} ms; cached (kept-alive connection): included in c=1 added p50 above`);
 console.log(lines.join('\n'));
 mkdirSync(join(REPO, 'ops', 'bench', 'results'), { recursive: true });
-writeFileSync(join(REPO, 'ops', 'bench', 'results', 'proxy.json'), JSON.stringify(Object.fromEntries(Object.entries(results).map(([k, r]) => [k, { c1p50: pct(r.c1, 50), c1p99: pct(r.c1, 99), rps: mean(r.rps), c16p99: pct(r.c16, 99), ttftp50: pct(r.ttft, 50), ttftp99: pct(r.ttft, 99) }])), null, 2));
+writeFileSync(join(REPO, 'ops', 'bench', 'results', 'proxy.json'), JSON.stringify(Object.fromEntries(Object.entries(results).map(([k, r]) => [k, { c1p50: pct(r.c1, 50), c1p99: pct(r.c1, 99), rps: mean(r.rps), rpsRounds: r.rps, c16p50: mean(r.c16p50), c16p99: mean(r.c16p99), ttftp50: pct(r.ttft, 50), ttftp99: pct(r.ttft, 99) }])), null, 2));
 
 if (values.soak) {
   const rss = () => Number(/VmRSS:\s+(\d+)/.exec(execFileSync('cat', [`/proc/${targets.raypher.proxyPid}/status`]).toString())[1]) / 1024;

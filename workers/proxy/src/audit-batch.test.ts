@@ -37,6 +37,19 @@ describe('audit journal', () => {
     expect(await rows('proxy.request')).toEqual([]);
   });
 
+  it('journals the completions of one turn in one write, before what each of them gates runs', async () => {
+    const audit = await AuditBatcher.open(db, ledger, quiet);
+    audit.begin('a', { request_id: 'a' });
+    audit.begin('b', { request_id: 'b' });
+    const seen: string[] = [];
+    audit.complete('a', { status: 200 }, () => seen.push(journalText()));
+    audit.complete('b', { status: 200 }, () => seen.push(journalText()));
+    expect(journalText()).not.toContain('"k":"c"');
+    await turn();
+    expect(seen).toHaveLength(2);
+    for (const text of seen) expect(text.match(/"k":"c"/g)).toHaveLength(2);
+  });
+
   it('replays a killed proxy’s journal: completed, incomplete and denied rows, each once, then removes it', async () => {
     // A "killed" proxy: records journaled, nothing folded.
     const dead = await AuditBatcher.open(db, ledger, quiet);

@@ -30,6 +30,8 @@ export class AuditBatcher {
   private readonly unfolded = new Map<number, number>();
   private readonly retired: JournalFile[] = [];
   private syncedAt = 0;
+  /** Completions waiting for this turn's write, each with what it gates. */
+  private readonly completions: Array<{ id: string; data: Record<string, unknown>; then: () => void }> = [];
 
   private constructor(private readonly journal: JournalDir, private readonly ledger: AuditLedger, private readonly logger: Logger, private readonly rotateAtBytes: number) {}
 
@@ -49,24 +51,51 @@ export class AuditBatcher {
     this.open.set(requestId, { at, d: data });
   }
 
-  /** Completes a begun key use (status, sizes, usage or the error) as its proxy.request row. */
-  complete(requestId: string, data: Record<string, unknown>): void {
-    const begun = this.open.get(requestId);
-    if (!begun) return;
-    this.open.delete(requestId);
-    // If this write fails, replay still finds the begin: the use gets a row marked incomplete.
-    this.write({ k: 'c', id: requestId, at: new Date().toISOString(), d: data });
-    this.enqueue('proxy.request', { ...begun.d, ...data });
+  /**
+   * Completes a begun key use (status, sizes, usage or the error) as its proxy.request row. With `then` (what the
+   * completion gates: the response's last byte), the record joins the other completions of this event-loop turn in
+   * one write, and `then` runs once it is written: one write(2) for many responses, and still no response the client
+   * has in full without its completed record.
+   */
+  complete(requestId: string, data: Record<string, unknown>, then?: () => void): void {
+    if (!then) return void this.completeNow([{ id: requestId, data }]);
+    this.completions.push({ id: requestId, data, then });
+    if (this.completions.length === 1) setImmediate(this.writeCompletions);
+  }
+
+  /** The completions of this turn, in one write; then what each one gated. */
+  private readonly writeCompletions = (): void => {
+    const batch = this.completions.splice(0);
+    if (batch.length === 0) return;
+    this.completeNow(batch);
+    for (const c of batch) c.then?.();
+  };
+
+  private completeNow(batch: ReadonlyArray<{ id: string; data: Record<string, unknown> }>): void {
+    const records: JournalRecord[] = [];
+    const rows: Array<Record<string, unknown>> = [];
+    const at = new Date().toISOString();
+    for (const { id, data } of batch) {
+      const begun = this.open.get(id);
+      if (!begun) continue;
+      this.open.delete(id);
+      records.push({ k: 'c', id, at, d: data });
+      rows.push({ ...begun.d, ...data });
+    }
+    // If this write fails, replay still finds the begins: those uses get rows marked incomplete.
+    if (records.length > 0) this.write(records);
+    for (const row of rows) this.enqueue('proxy.request', row);
   }
 
   /** A row with no key use (a denial, a rate limit). */
   add(type: EventName, data: Record<string, unknown>): void {
-    this.write({ k: 'e', t: type, at: new Date().toISOString(), d: data });
+    this.write([{ k: 'e', t: type, at: new Date().toISOString(), d: data }]);
     this.enqueue(type, data);
   }
 
   /** Folds what waits into raypher.db (one transaction); resolves when it is written (or has failed and waits again). */
   flush(): Promise<void> {
+    this.writeCompletions();
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     const batch = this.queue.splice(0);
@@ -89,10 +118,10 @@ export class AuditBatcher {
     return this.writing;
   }
 
-  /** Completions and denials are journaled synchronously too: a 200 the client saw has its completed record. */
-  private write(record: JournalRecord): void {
+  /** Completions and denials are journaled before what they gate: a 200 the client saw has its completed record. */
+  private write(records: JournalRecord[]): void {
     try {
-      this.journal.append(record);
+      this.journal.append(...records);
     } catch (err) {
       this.logger.error('audit journal write failed; the row is only in memory until folded', { error: (err as Error).message });
     }

@@ -1,5 +1,6 @@
 // Identification per connection: asked of the identification thread once, then re-checked while the connection lives
-// once its verdict is older than [proxy] identity_max_age_ms. A failed identification is a verdict too (refused).
+// (in the background from half of [proxy] identity_max_age_ms; waited for past it). A failed identification is a
+// verdict too (refused).
 import type { Socket } from 'node:net';
 import type { Verdict } from './identity/decide.js';
 import { connectionMadeBy, connectionOf } from './identity/index.js';
@@ -9,10 +10,25 @@ import type { ProxyMetrics } from './metrics.js';
 
 export type Known = Verdict | Error;
 
+/**
+ * A verdict past this share of identity_max_age_ms is checked again in the background by the next request, which is
+ * still served on it: the fresh verdict is usually in before the old one expires, so requests do not wait for the
+ * /proc scan. No request is served on a verdict older than identity_max_age_ms either way.
+ */
+const REFRESH_AFTER = 0.5;
+
+type Entry = {
+  /** When the verdict was known (its identification completed), performance.now(). */
+  at: number;
+  verdict: Promise<Known> | Known;
+  /** A background re-check in flight. */
+  refresh: Promise<Known> | null;
+};
+
 export class CallerVerdicts {
   /** Per connection: when it was accepted (a holder that exec'd after it did not make this connection). */
   private readonly accepted = new WeakMap<Socket, bigint>();
-  private readonly verdicts = new WeakMap<Socket, { at: number; verdict: Promise<Known> | Known }>();
+  private readonly verdicts = new WeakMap<Socket, Entry>();
 
   constructor(
     private readonly identity: IdentityThread,
@@ -27,19 +43,32 @@ export class CallerVerdicts {
   /** The verdict for the connection: synchronous while a fresh one is known, else a promise that never rejects. */
   of(socket: Socket): Promise<Known> | Known {
     const known = this.verdicts.get(socket);
-    if (known && (known.verdict instanceof Promise || performance.now() - known.at <= this.maxAgeMs())) return known.verdict;
-    const t = performance.now();
-    const pending = this.ask(socket).then((v) => {
-      this.metrics.identify.observe((performance.now() - t) / 1000);
-      this.verdicts.set(socket, { at: performance.now(), verdict: v });
-      return v;
-    });
-    this.verdicts.set(socket, { at: t, verdict: pending });
-    if (!known) {
+    if (known) {
+      if (known.verdict instanceof Promise) return known.verdict;
+      const maxAge = this.maxAgeMs();
+      const age = performance.now() - known.at;
+      if (age <= maxAge) {
+        if (known.refresh === null && age > maxAge * REFRESH_AFTER) known.refresh = this.check(socket);
+        return known.verdict;
+      }
+      if (known.refresh) return known.refresh; // expired while its re-check runs: wait for that one
+    } else {
       this.metrics.connections.inc();
       socket.once('close', () => this.metrics.connections.dec());
     }
+    const pending = this.check(socket);
+    this.verdicts.set(socket, { at: performance.now(), verdict: pending, refresh: null });
     return pending;
+  }
+
+  /** Asks the identification thread; the answer replaces the connection's verdict. */
+  private check(socket: Socket): Promise<Known> {
+    const t = performance.now();
+    return this.ask(socket).then((v) => {
+      this.metrics.identify.observe((performance.now() - t) / 1000);
+      this.verdicts.set(socket, { at: performance.now(), verdict: v, refresh: null });
+      return v;
+    });
   }
 
   // async, so a failure to read the socket's peer (connectionOf) becomes a rejection like any other.

@@ -58,14 +58,14 @@ function send(d: ForwardDeps, x: Exchange, a: Allowed, prepared: PreparedBody | 
   const sent = (piece: Buffer) => {
     bytesOut += piece.length;
   };
-  /** The exchange is over: the echo (if any) reported and the completion added to the key use's record. */
-  const complete = (result: { status: number; error?: string }, bodyComplete: boolean) => {
+  /** The exchange is over: the echo (if any) reported and the completion added to the key use's record (then `then`). */
+  const complete = (result: { status: number; error?: string }, bodyComplete: boolean, then?: () => void) => {
     d.inFlight.delete(abort);
     reportEcho(d, guard, x, provider.name, auditPath);
     const latency = performance.now() - x.t0;
     const usage = meter.result(bodyComplete);
     const cost = d.usage.record(identity, provider.name, result.status, usage);
-    d.audit.complete(facts.requestId, { ...result, latency_ms: round(latency), overhead_ms: round(overheadMs), bytes_in: bytesIn, bytes_out: bytesOut, ...usage, cost_micro_usd: cost });
+    d.audit.complete(facts.requestId, { ...result, latency_ms: round(latency), overhead_ms: round(overheadMs), bytes_in: bytesIn, bytes_out: bytesOut, ...usage, cost_micro_usd: cost }, then);
     return latency;
   };
   const headers = upstreamHeaders(req, a.route, a.key, facts.requestId);
@@ -92,9 +92,9 @@ function send(d: ForwardDeps, x: Exchange, a: Allowed, prepared: PreparedBody | 
       if (piece.length > 0) sent(piece);
     },
     onEnd() {
-      out.end((rest) => {
+      out.end((rest, lastByte) => {
         if (rest.length > 0) sent(rest);
-        const latency = complete({ status }, true);
+        const latency = complete({ status }, true, lastByte);
         d.stats.served++;
         d.stats.latencyMsTotal += latency;
       });

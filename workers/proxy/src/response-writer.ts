@@ -51,14 +51,14 @@ export class ResponseStream {
   }
 
   /**
-   * Ends the response. `beforeLastByte` gets what the scrubber still held and runs before it is sent: a response the
-   * client has in full is already on record as complete (tests/audit/journal.test.ts kills the proxy right after).
+   * Ends the response. `beforeLastByte` gets what the scrubber still held and the sending of it, which it calls once
+   * the completion is journaled: a response the client has in full is already on record as complete
+   * (tests/audit/journal.test.ts kills the proxy right after).
    */
-  end(beforeLastByte: (rest: Buffer) => void): void {
+  end(beforeLastByte: (rest: Buffer, lastByte: () => void) => void): void {
     const held = this.filter?.flush();
     const rest = held && held.length > 0 ? Buffer.concat([this.guard.filter(held), this.guard.flush()]) : this.guard.flush();
-    beforeLastByte(rest);
-    this.res.end(rest.length > 0 ? rest : undefined);
+    beforeLastByte(rest, () => this.res.end(rest.length > 0 ? rest : undefined));
   }
 
   /** The head went out and the upstream failed: the client sees a cut response, never a second status. */

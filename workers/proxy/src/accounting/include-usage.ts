@@ -4,6 +4,8 @@
 
 /** The request body with include_usage asked for, or null when there is nothing to add (not a stream, already asked, not JSON). */
 export function askForUsage(body: Buffer): Buffer | null {
+  // Most requests are not streams: no parse for a body that names no stream key (as such or \u-escaped).
+  if (!body.includes('"stream"') && !body.includes('\\u')) return null;
   let doc: unknown;
   try {
     doc = JSON.parse(body.toString('utf8'));

@@ -12,51 +12,66 @@ export interface Holder {
 const MAX_ROUNDS = 4;
 
 /**
- * Every process of `uid` holding the socket. A descriptor or process that goes away mid-scan is skipped alone (a busy
- * agent opening and closing files is still found), and descriptors that appear during the scan are read too.
+ * One pass over /proc: every socket the processes of `uid` hold, found by its inode. A descriptor or process that goes
+ * away mid-scan is skipped alone (a busy agent opening and closing files is still found), and descriptors that appear
+ * during the scan are read too. One scan answers every connection asked about before it began (linux.ts): re-checks
+ * of many connections at once cost one scan, not one each.
  */
-export function findHolders(inode: number, uid: number): Holder[] {
-  const target = `socket:[${inode}]`;
-  const holders: Holder[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (entry.charCodeAt(0) > 57) continue; // not a pid (digits sort first)
-    const pid = Number(entry);
-    if (!Number.isInteger(pid) || pid === process.pid) continue;
-    try {
-      if (statSync(`/proc/${entry}`).uid !== uid) continue;
-    } catch {
-      continue; // exited
-    }
-    const fds = socketFds(pid, target);
-    if (fds.length > 0) holders.push({ pid, inherited: fds.some((fd) => !hasCloexec(pid, fd)) });
-  }
-  return holders;
-}
+export class HolderScan {
+  /** process.hrtime.bigint() when the scan began: it answers questions asked before this. */
+  readonly startedNs = process.hrtime.bigint();
+  /** "socket:[inode]" → the processes holding it, with their descriptors for it. */
+  private readonly bySocket = new Map<string, Array<{ pid: number; fds: string[] }>>();
 
-/** The process's descriptors that point at target; [] if it exited. */
-function socketFds(pid: number, target: string): string[] {
-  const seen = new Set<string>();
-  const found: string[] = [];
-  for (let round = 0; round < MAX_ROUNDS; round++) {
-    let listed: string[];
-    try {
-      listed = readdirSync(`/proc/${pid}/fd`);
-    } catch {
-      return found; // exited (or not readable: not ours)
-    }
-    let fresh = 0;
-    for (const fd of listed) {
-      if (seen.has(fd)) continue;
-      seen.add(fd);
-      fresh++;
+  constructor(readonly uid: number) {
+    for (const entry of readdirSync('/proc')) {
+      if (entry.charCodeAt(0) > 57) continue; // not a pid (digits sort first)
+      const pid = Number(entry);
+      if (!Number.isInteger(pid) || pid === process.pid) continue;
       try {
-        if (readlinkSync(`/proc/${pid}/fd/${fd}`) === target) found.push(fd);
+        if (statSync(`/proc/${entry}`).uid !== uid) continue;
       } catch {
-        /* closed while we looked: whatever it was, it is gone */
+        continue; // exited
       }
+      this.readSockets(pid);
     }
-    // Stop once found, or once a listing brings nothing new (the usual case: one extra readdir per process).
-    if (found.length > 0 || fresh === 0) break;
   }
-  return found;
+
+  /** Every process of the scanned uid holding the socket. */
+  holders(inode: number): Holder[] {
+    const held = this.bySocket.get(`socket:[${inode}]`) ?? [];
+    return held.map(({ pid, fds }) => ({ pid, inherited: fds.some((fd) => !hasCloexec(pid, fd)) }));
+  }
+
+  /** The process's socket descriptors, re-listed while new ones appear (a socket moved by dup2 is found). */
+  private readSockets(pid: number): void {
+    const seen = new Set<string>();
+    const mine = new Map<string, string[]>();
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      let listed: string[];
+      try {
+        listed = readdirSync(`/proc/${pid}/fd`);
+      } catch {
+        break; // exited (or not readable: not ours)
+      }
+      let fresh = 0;
+      for (const fd of listed) {
+        if (seen.has(fd)) continue;
+        seen.add(fd);
+        fresh++;
+        try {
+          const link = readlinkSync(`/proc/${pid}/fd/${fd}`);
+          if (link.startsWith('socket:[')) mine.set(link, [...(mine.get(link) ?? []), fd]);
+        } catch {
+          /* closed while we looked: whatever it was, it is gone */
+        }
+      }
+      if (fresh === 0) break; // the usual case: one extra readdir per process
+    }
+    for (const [link, fds] of mine) {
+      const list = this.bySocket.get(link);
+      if (list) list.push({ pid, fds });
+      else this.bySocket.set(link, [{ pid, fds }]);
+    }
+  }
 }

@@ -8,16 +8,20 @@ import type { FileHasher } from './file-hash.js';
 import { LinuxCallers } from './linux.js';
 
 /** A TCP connection's two ends (the process is found from the client's socket), or a Unix socket with our end's fd. */
-export type Connection =
+export type Connection = (
   | { kind: 'tcp'; client: { ip: string; port: number }; server: { ip: string; port: number } }
-  | { kind: 'unix'; pid: number; uid: number; serverFd: number };
+  | { kind: 'unix'; pid: number; uid: number; serverFd: number }
+) & {
+  /** When the proxy asked about it (process.hrtime.bigint(), one clock for every thread): a /proc scan begun later may answer. */
+  askedNs?: bigint;
+};
 
 export function connectionOf(socket: Socket): Connection {
   if (socket.remoteAddress === undefined && socket.localPort === undefined) {
     const { pid, uid } = peerCred(socket); // the kernel's word, taken at connect()
-    return { kind: 'unix', pid, uid, serverFd: socketFd(socket) };
+    return { kind: 'unix', pid, uid, serverFd: socketFd(socket), askedNs: process.hrtime.bigint() };
   }
-  return { kind: 'tcp', client: { ip: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 }, server: { ip: socket.localAddress ?? '', port: socket.localPort ?? 0 } };
+  return { kind: 'tcp', client: { ip: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 }, server: { ip: socket.localAddress ?? '', port: socket.localPort ?? 0 }, askedNs: process.hrtime.bigint() };
 }
 
 /**

@@ -4,7 +4,7 @@ import { SockDiag } from '@raypher/shared/native';
 import type { Caller } from './decide.js';
 import type { ExecLedger } from './exec-ledger.js';
 import { FileHasher } from './file-hash.js';
-import { findHolders, type Holder } from './holders.js';
+import { HolderScan, type Holder } from './holders.js';
 import type { CallerSource, Connection } from './index.js';
 import { readProcessFacts, startTimeOf } from './process-facts.js';
 import { SocketOwnerLookup } from './proc-net.js';
@@ -15,10 +15,24 @@ export class LinuxCallers implements CallerSource {
 
   constructor(private readonly ledger: ExecLedger, private readonly hasher: FileHasher) {}
 
+  /** The last /proc scan: it answers connections asked about before it began. */
+  private scan: HolderScan | null = null;
+
   callers(connection: Connection): Caller[] {
     const owner = connection.kind === 'tcp' ? this.owners.find(connection.client, connection.server) : this.unixOwner(connection.serverFd, connection.uid);
     if (!owner) return [];
-    return findHolders(owner.inode, owner.uid).flatMap((h) => this.describe(h, owner));
+    return this.scanFor(owner.uid, connection.askedNs).holders(owner.inode).flatMap((h) => this.describe(h, owner));
+  }
+
+  /**
+   * A scan that began after the question was asked sees every hand-over made before it, as a scan of its own would:
+   * re-checks of many connections queued together share one. Without an ask time, always a fresh scan.
+   */
+  private scanFor(uid: number, askedNs: bigint | undefined): HolderScan {
+    const last = this.scan;
+    if (last && askedNs !== undefined && last.uid === uid && last.startedNs > askedNs) return last;
+    this.scan = new HolderScan(uid);
+    return this.scan;
   }
 
   /** The client end of a unix socket connection: its inode from our end's (sock_diag UNIX_DIAG_PEER). */

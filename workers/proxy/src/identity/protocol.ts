@@ -1,7 +1,7 @@
 // The identification thread's methods, declared once: the proxy's side (thread.ts) and the thread (thread-main.ts)
 // both import them, and every request and reply is validated against these schemas.
 import {
-  array, bool, defineMethods, empty, identityPosture, int, INTERPRETER_FAMILIES, isPlainObject, literal, nullable, object, SchemaError, str,
+  array, bool, defineMethods, empty, identityPosture, int, INTERPRETER_FAMILIES, isPlainObject, literal, nullable, object, optional, SchemaError, str,
   type Infer, type Schema,
 } from '@raypher/shared/ipc';
 import type { TreeFile } from './code-tree.js';
@@ -44,8 +44,8 @@ function flag<const B extends boolean>(expected: B): Schema<B> {
 
 const endpoint = object({ ip: str({ max: 64 }), port: int({ min: 0, max: 65_535 }) });
 const connection: Schema<Connection> = union('kind', {
-  tcp: object({ kind: literal('tcp'), client: endpoint, server: endpoint }),
-  unix: object({ kind: literal('unix'), pid: int(), uid: int(), serverFd: int() }),
+  tcp: object({ kind: literal('tcp'), client: endpoint, server: endpoint, askedNs: optional(bigintNs) }),
+  unix: object({ kind: literal('unix'), pid: int(), uid: int(), serverFd: int(), askedNs: optional(bigintNs) }),
 });
 
 const callerSummary: Schema<CallerSummary> = object({ pid: int(), uid: int(), exe: str(), exe_hash: str(), script: nullable(str()), source: literal('exec', 'proc') });
