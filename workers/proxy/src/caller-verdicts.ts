@@ -18,7 +18,10 @@ export type Known = Verdict | Error;
 const REFRESH_AFTER = 0.5;
 
 type Entry = {
-  /** When the verdict was known (its identification completed), performance.now(). */
+  /**
+   * When the question was asked, performance.now(): the /proc scan that answers began after it, so the facts are at
+   * least this fresh. Counting from the answer instead would stretch a verdict's life by the scan's own time.
+   */
   at: number;
   verdict: Promise<Known> | Known;
   /** A background re-check in flight. */
@@ -34,6 +37,8 @@ export class CallerVerdicts {
     private readonly identity: IdentityThread,
     private readonly maxAgeMs: () => number,
     private readonly metrics: ProxyMetrics,
+    /** The clock verdicts are aged on (tests drive it). */
+    private readonly now: () => number = () => performance.now(),
   ) {}
 
   onAccepted(socket: Socket): void {
@@ -46,7 +51,7 @@ export class CallerVerdicts {
     if (known) {
       if (known.verdict instanceof Promise) return known.verdict;
       const maxAge = this.maxAgeMs();
-      const age = performance.now() - known.at;
+      const age = this.now() - known.at;
       if (age <= maxAge) {
         if (known.refresh === null && age > maxAge * REFRESH_AFTER) known.refresh = this.check(socket);
         return known.verdict;
@@ -57,16 +62,16 @@ export class CallerVerdicts {
       socket.once('close', () => this.metrics.connections.dec());
     }
     const pending = this.check(socket);
-    this.verdicts.set(socket, { at: performance.now(), verdict: pending, refresh: null });
+    this.verdicts.set(socket, { at: this.now(), verdict: pending, refresh: null });
     return pending;
   }
 
-  /** Asks the identification thread; the answer replaces the connection's verdict. */
+  /** Asks the identification thread; the answer replaces the connection's verdict, aged from the question. */
   private check(socket: Socket): Promise<Known> {
-    const t = performance.now();
+    const t = this.now();
     return this.ask(socket).then((v) => {
-      this.metrics.identify.observe((performance.now() - t) / 1000);
-      this.verdicts.set(socket, { at: performance.now(), verdict: v, refresh: null });
+      this.metrics.identify.observe((this.now() - t) / 1000);
+      this.verdicts.set(socket, { at: t, verdict: v, refresh: null });
       return v;
     });
   }
