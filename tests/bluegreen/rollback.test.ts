@@ -45,7 +45,8 @@ test('a release whose scanner crashes 2 s after start rolls every worker back du
   stage(home, variantTree(tree, { version: '0.1.3', counter: 4, worker: 'scanner', prelude: 'setTimeout(() => process.exit(9), 2000);' }));
   await ctl(home, ['update', 'apply', '--json']);
   await waitFor(async () => slotsOf(home).bad.length > 0 || undefined, 120_000, 'the automatic rollback');
-  await waitFor(async () => (await onInstalled(d)) || undefined, 60_000, 'every worker back on the installed slot');
+  // The rollback records its end in slots.json once its last worker is seen running (it polls), just after the workers are.
+  await waitFor(async () => (slotsOf(home).trial === null && (await onInstalled(d))) || undefined, 60_000, 'every worker back on the installed slot, and the rollback recorded');
   expect(slotsOf(home)).toMatchObject({ active: 'installed', trial: null });
   expect(slotsOf(home).bad[0]).toMatchObject({ version: '0.1.3', release_counter: 4 });
   expect(slotsOf(home).bad[0]?.reason).toMatch(/scanner/);
@@ -76,7 +77,8 @@ test.each([
   const applied = await ctl(home, ['update', 'apply', '--json']);
   expect(applied.code).toBe(0);
   await waitFor(async () => slotsOf(home).bad.length > 0 || undefined, 120_000, 'the automatic rollback');
-  await waitFor(async () => (await onInstalled(d)) || undefined, 60_000, 'every worker back on the installed slot');
+  // The rollback records its end in slots.json once its last worker is seen running (it polls), just after the workers are.
+  await waitFor(async () => (slotsOf(home).trial === null && (await onInstalled(d))) || undefined, 60_000, 'every worker back on the installed slot, and the rollback recorded');
   expect(slotsOf(home)).toMatchObject({ active: 'installed', trial: null });
   expect(slotsOf(home).bad[0]).toMatchObject({ version: '0.1.4', release_counter: 5 });
   expect(slotsOf(home).bad[0]?.reason).toMatch(reason);

@@ -88,7 +88,7 @@ export const CONFIG_SCHEMA = {
     backoff_factor: key.number(2, 'Each consecutive restart multiplies the delay by this.', { min: 1, max: 10, live: true }),
     backoff_max_ms: key.int(30_000, 'Restart delay cap.', { min: 0, max: 3_600_000, unit: 'ms', live: true }),
     backoff_jitter: key.number(0.2, 'Random spread added to each delay, as a fraction of it.', { min: 0, max: 1, live: true }),
-    stable_after_ms: key.int(60_000, 'Running this long resets the backoff.', { min: 0, max: 86_400_000, unit: 'ms', live: true }),
+    stable_after_ms: key.int(60_000, 'A worker that ran this long before it crashed restarts at once (then backs off from the base delay); running this long also resets the backoff.', { min: 0, max: 86_400_000, unit: 'ms', live: true }),
     max_restarts: key.int(5, 'More restarts than this within restart_window_ms marks the worker failed.', { min: 1, max: 1000, live: true }),
     restart_window_ms: key.int(60_000, 'Window in which restarts are counted.', { min: 100, max: 86_400_000, unit: 'ms', live: true }),
     failed_cooldown_ms: key.int(300_000, 'A failed worker is tried again after this cool-down.', { min: 100, max: 86_400_000, unit: 'ms', live: true }),
