@@ -35,20 +35,21 @@ export const proxyWorker: WorkerModule<'proxy'> = {
   async start(ctx) {
     let config = ctx.config.proxy;
     let providers = providersFrom(config);
+    // The identification thread (and its exec ledger) starts first, so it boots while the database opens: execs are
+    // recorded from now on.
+    const identity = new IdentityThread(join(ctx.paths.runDir, 'exec-ledger.jsonl'));
+    identity.start();
     const db = await openRaypherDb(ctx.paths.db);
     const allowList = new AllowList(db);
     await allowList.load();
-    // The identification thread (and its exec ledger) starts with the proxy: execs are recorded from now on.
-    const identity = new IdentityThread(join(ctx.paths.runDir, 'exec-ledger.jsonl'));
-    identity.start();
     let posture: IdentityPosture | null = null;
     const pushRules = async () => {
       await identity.call(IdentityMethods.entries, { entries: allowList.rules(), manifests: allowList.manifestEntries() });
       posture = await identity.call(IdentityMethods.posture, {});
     };
-    await pushRules();
     const ledger = new AuditLedger(db, 'proxy');
-    const audit = await AuditBatcher.open(db, ledger, ctx.logger);
+    // The rules reach the thread while the audit journal is replayed; both are done before the proxy says ready.
+    const [, audit] = await Promise.all([pushRules(), AuditBatcher.open(db, ledger, ctx.logger)]);
     const vault = new VaultClient(ctx.paths.vaultSocket, ctx.vaultToken);
     const stats = { served: 0, blocked: 0, latencyMsTotal: 0 };
     // Engaging panic drops every cached key and cuts the requests in flight.
