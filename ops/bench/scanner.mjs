@@ -81,7 +81,7 @@ try {
   const last = await ask(Control['scan.run'], {});
   const processes = last.processes;
   // proxy.bypass's connection listing, both ways, in this process (the machine's sockets as they are): CPU per call.
-  const { TcpDump } = await import('../../workers/scanner/dist/network/tcp-dump.linux.js');
+  const { TcpDump } = await import('../../shared/dist/native/index.js');
   const { establishedConnections } = await import('../../workers/scanner/dist/network/tcp-connections.js');
   const dump = new TcpDump();
   const perCall = (fn) => {

@@ -33,4 +33,4 @@ export { ProcConnector, type ProcEvent, type ProcConnectorHandlers } from './pro
 // Linux only: when data last arrived on one of our TCP sockets (the proxy's exec-after-connect check).
 export { tcpLastDataRecvMs } from './tcp-info.linux.js';
 // Linux only: the scanner's sock_diag dump of established TCP sockets (proxy.bypass).
-export { libc } from './libc.js';
+export { TcpDump, type EstablishedTcp } from './tcp-dump.linux.js';

@@ -1,22 +1,16 @@
 // The kernel's process-events connector (netlink NETLINK_CONNECTOR, CN_IDX_PROC): exec and exit events as they happen.
 import { RaypherError } from '../errors/index.js';
 import { libc } from './libc.js';
+import { AF_NETLINK, MSG_DONTWAIT, NETLINK_CONNECTOR, NLMSG_DONE, NLMSGHDR_BYTES, SOCK_CLOEXEC, SOCK_DGRAM } from './netlink.js';
 
-const AF_NETLINK = 16;
-const SOCK_DGRAM = 2;
-const SOCK_CLOEXEC = 0o2000000;
-const NETLINK_CONNECTOR = 11;
 const SOL_SOCKET = 1;
 const SO_RCVTIMEO = 20;
 const SO_RCVBUFFORCE = 33;
 const CN_IDX_PROC = 1;
 const CN_VAL_PROC = 1;
-const NLMSG_DONE = 3;
 const PROC_CN_MCAST_LISTEN = 1;
-const NLMSGHDR_BYTES = 16;
 const CN_MSG_BYTES = 20;
 /** Offsets inside one netlink message: nlmsghdr, cn_msg, then struct proc_event (what, cpu, timestamp_ns, data). */
-const MSG_DONTWAIT = 0x40;
 const EVENT_WHAT = NLMSGHDR_BYTES + CN_MSG_BYTES;
 const EVENT_TIMESTAMP = EVENT_WHAT + 8;
 const EVENT_DATA = EVENT_WHAT + 16;

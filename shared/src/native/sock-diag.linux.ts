@@ -2,25 +2,15 @@
 import { isIPv4 } from 'node:net';
 import { RaypherError } from '../errors/index.js';
 import { libc } from './libc.js';
+import {
+  AF_INET, AF_INET6, AF_NETLINK, AF_UNIX, INET_DIAG_MSG, INET_DIAG_REQUEST_BYTES, IPPROTO_TCP, MSG_DONTWAIT, NETLINK_SOCK_DIAG, NLM_F_REQUEST, NLMSG_ERROR,
+  NLMSGHDR_BYTES, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_DIAG_BY_FAMILY,
+} from './netlink.js';
 
-const AF_UNIX = 1;
-const AF_INET = 2;
-const AF_INET6 = 10;
-const AF_NETLINK = 16;
-const SOCK_DGRAM = 2;
-const SOCK_CLOEXEC = 0o2000000;
-const NETLINK_SOCK_DIAG = 4;
-const IPPROTO_TCP = 6;
-const SOCK_DIAG_BY_FAMILY = 20;
-const NLMSG_ERROR = 2;
-const NLM_F_REQUEST = 1;
-const MSG_DONTWAIT = 0x40;
-const NLMSGHDR_BYTES = 16;
 const MAX_STALE_REPLIES = 4;
-const REQUEST_BYTES = NLMSGHDR_BYTES + 56; // nlmsghdr + inet_diag_req_v2
-/** inet_diag_msg: family, state, timer, retrans (4) + inet_diag_sockid (48) + expires, rqueue, wqueue (12), then uid, inode. */
-const MSG_UID_OFFSET = 64;
-const MSG_INODE_OFFSET = 68;
+const REQUEST_BYTES = INET_DIAG_REQUEST_BYTES;
+const MSG_UID_OFFSET = INET_DIAG_MSG.uid;
+const MSG_INODE_OFFSET = INET_DIAG_MSG.inode;
 const UDIAG_SHOW_PEER = 0x4;
 const UNIX_DIAG_PEER = 2;
 const UNIX_MSG_BYTES = 16;

@@ -1,7 +1,7 @@
 // Established TCP connections by socket inode (sock_diag dump, /proc/net/tcp{,6} as the fallback) and the socket inodes a
 // process holds (/proc/<pid>/fd).
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { TcpDump } from './tcp-dump.linux.js';
+import { TcpDump } from '@raypher/shared/native';
 
 export interface TcpConnection {
   readonly remoteIp: string;

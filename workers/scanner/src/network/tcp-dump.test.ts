@@ -1,6 +1,6 @@
 import { createServer, connect, type Socket } from 'node:net';
 import { ConnectionReader, establishedConnections, socketInodes } from './tcp-connections.js';
-import { TcpDump } from './tcp-dump.linux.js';
+import { TcpDump } from '@raypher/shared/native';
 
 test('the sock_diag dump lists an established connection to a port with its remote address and inode, as /proc/net/tcp does', async () => {
   const held: Socket[] = [];

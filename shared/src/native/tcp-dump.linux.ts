@@ -1,31 +1,27 @@
 // Established TCP sockets from the kernel by netlink sock_diag: one dump request per address family, answered in batches
-// of inet_diag_msg (no /proc/net/tcp text to format and parse). shared/native's SockDiag answers one exact 4-tuple only.
-import { RaypherError } from '@raypher/shared/errors';
-import { libc } from '@raypher/shared/native';
-import type { TcpConnection } from './tcp-connections.js';
+// of inet_diag_msg (no /proc/net/tcp text to format and parse). SockDiag (sock-diag.linux.ts) answers one exact 4-tuple.
+import { RaypherError } from '../errors/index.js';
+import { libc } from './libc.js';
+import {
+  AF_INET, AF_INET6, AF_NETLINK, INET_DIAG_MSG, INET_DIAG_REQUEST_BYTES, IPPROTO_TCP, MSG_DONTWAIT, NETLINK_SOCK_DIAG, NLM_F_DUMP, NLM_F_REQUEST,
+  NLMSG_DONE, NLMSG_ERROR, NLMSGHDR_BYTES, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_DIAG_BY_FAMILY,
+} from './netlink.js';
 
-const AF_INET = 2;
-const AF_INET6 = 10;
-const AF_NETLINK = 16;
-const SOCK_DGRAM = 2;
-const SOCK_CLOEXEC = 0o2000000;
-const NETLINK_SOCK_DIAG = 4;
-const IPPROTO_TCP = 6;
-const SOCK_DIAG_BY_FAMILY = 20;
-const NLMSG_ERROR = 2;
-const NLMSG_DONE = 3;
-const NLM_F_REQUEST = 0x1;
-const NLM_F_DUMP = 0x300;
-const MSG_DONTWAIT = 0x40;
 const EAGAIN = 11;
 const TCPF_ESTABLISHED = 1 << 1;
-const NLMSGHDR_BYTES = 16;
-const REQUEST_BYTES = NLMSGHDR_BYTES + 56; // nlmsghdr + inet_diag_req_v2
-/** inet_diag_msg offsets: family, state, timer, retrans, then inet_diag_sockid (sport, dport, src[16], dst[16], if, cookie[2]). */
-const MSG_DPORT = 6;
-const MSG_DST = 24;
-const MSG_INODE = 68;
-const MSG_BYTES = 72;
+const REQUEST_BYTES = INET_DIAG_REQUEST_BYTES;
+const MSG_DPORT = INET_DIAG_MSG.dport;
+const MSG_DST = INET_DIAG_MSG.dst;
+const MSG_INODE = INET_DIAG_MSG.inode;
+const MSG_BYTES = INET_DIAG_MSG.bytes;
+
+/** An established TCP connection: the remote end, and the local socket's inode (who holds it: /proc/<pid>/fd). */
+export interface EstablishedTcp {
+  readonly remoteIp: string;
+  readonly remotePort: number;
+  readonly inode: number;
+}
+
 /** recv() calls with nothing queued before a dump counts as stuck (the kernel refills during recv, so this is rare). */
 const MAX_EMPTY_READS = 64;
 
@@ -36,7 +32,7 @@ export class TcpDump {
   private readonly reply = Buffer.alloc(64 * 1024);
 
   /** Established connections whose remote port passes `port`; the address is decoded only for those. */
-  established(port: (p: number) => boolean): TcpConnection[] {
+  established(port: (p: number) => boolean): EstablishedTcp[] {
     return [...this.dump(AF_INET, port), ...this.dump(AF_INET6, port)];
   }
 
@@ -45,7 +41,7 @@ export class TcpDump {
     this.fd = -1;
   }
 
-  private dump(family: number, port: (p: number) => boolean): TcpConnection[] {
+  private dump(family: number, port: (p: number) => boolean): EstablishedTcp[] {
     const c = libc();
     if (this.fd < 0) {
       this.fd = c.socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
@@ -61,7 +57,7 @@ export class TcpDump {
     req.writeUInt8(IPPROTO_TCP, 17);
     req.writeUInt32LE(TCPF_ESTABLISHED, 20);
     if (c.send(this.fd, req, req.length, 0) !== req.length) this.fail(`sock_diag dump send failed with errno ${c.errno()}`);
-    const out: TcpConnection[] = [];
+    const out: EstablishedTcp[] = [];
     for (let empty = 0; empty < MAX_EMPTY_READS; ) {
       const n = c.recv(this.fd, this.reply, this.reply.length, MSG_DONTWAIT);
       if (n < 0) {
