@@ -1,12 +1,12 @@
 // The whole unattended path: raypher-release publishes 0.1.1, the updater stages it (bundleStaged) and, with
 // [updater] auto_apply on, the supervisor swaps every worker to it and commits after the trial; no operator.
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { auditEvents, ctl, Daemon, killAll, makeHome, waitFor } from '../helpers/daemon.js';
 import { releaseJson } from '../release/helpers/cli.js';
 import { RepoServer } from '../release/helpers/repo-server.js';
-import { workerDirs } from './helpers.js';
+import { slotsOf, workerDirs } from './helpers.js';
 
 let dir: string;
 let server: RepoServer | undefined;
@@ -19,7 +19,6 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const slotsOf = (home: string) => JSON.parse(readFileSync(join(home, 'data', 'bundles', 'slots.json'), 'utf8')) as { active: string; trial: unknown; last_known_good: string; committed_release_counter: number };
 
 test('a bundle the updater stages with auto_apply on is swapped in by the supervisor on its own, then committed', async () => {
   const keys = join(dir, 'keys');

@@ -9,6 +9,18 @@ import { ctl, Daemon, makeHome, mergeConfig, type ConfigTables } from '../helper
 import { releaseJson } from '../release/helpers/cli.js';
 import { canary, seal } from '../vault/helpers.js';
 
+/** The supervisor's data/bundles/slots.json, as the tests read it (supervisor/src/slots/slots-file.ts writes it). */
+export interface SlotsFile {
+  active: string;
+  last_known_good: string;
+  committed_release_counter: number;
+  trial: { slot: string; tries_left: number; started_at: string } | null;
+  swap: { done: string[] } | null;
+  bad: Array<{ version: string; release_counter: number; reason: string }>;
+}
+
+export const slotsOf = (home: string): SlotsFile => JSON.parse(readFileSync(join(home, 'data', 'bundles', 'slots.json'), 'utf8')) as SlotsFile;
+
 /** Builds a bundle with raypher-release and extracts it: the tree the updater would stage. */
 export async function buildBundleTree(version: string, counter: number): Promise<string> {
   const out = mkdtempSync(join(tmpdir(), 'raypher-bg-build-'));

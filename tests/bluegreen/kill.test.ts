@@ -1,8 +1,7 @@
 // kill -9 of the supervisor during a trial (boot counting) and at each persisted step of a swap: the next start is consistent.
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { auditEvents, ctl, Daemon, killAll, makeHome, pidAlive, waitFor } from '../helpers/daemon.js';
-import { buildBundleTree, stage, workerDirs } from './helpers.js';
+import { buildBundleTree, slotsOf, stage, workerDirs } from './helpers.js';
 
 afterEach(killAll);
 
@@ -11,13 +10,6 @@ beforeAll(async () => {
   tree = await buildBundleTree('0.1.1', 2);
 }, 60_000);
 
-interface Slots {
-  active: string;
-  trial: { tries_left: number } | null;
-  swap: { done: string[] } | null;
-  bad: Array<{ version: string }>;
-}
-const slotsOf = (home: string) => JSON.parse(readFileSync(join(home, 'data', 'bundles', 'slots.json'), 'utf8')) as Slots;
 const bundleOf = async (d: Daemon) => new Set(Object.values(workerDirs(await d.waitForAllRunning(60_000))).map((e) => (e.includes(join('data', 'bundles', '0.1.1-r2')) ? '0.1.1' : 'installed')));
 
 /** kill -9 of the supervisor; its workers notice the closed channel and exit (never orphans serving an old slot). */

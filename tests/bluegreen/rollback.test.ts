@@ -1,9 +1,8 @@
 // Broken releases roll back on their own and are marked bad; an operator rollback; a read-only caller is refused.
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { auditEvents, ctl, Daemon, killAll, makeHome, waitFor } from '../helpers/daemon.js';
 import { requestsAsUid } from '../helpers/raw-client.js';
-import { buildBundleTree, stage, variantTree, workerDirs } from './helpers.js';
+import { buildBundleTree, slotsOf, stage, variantTree, workerDirs } from './helpers.js';
 
 afterEach(killAll);
 
@@ -13,12 +12,6 @@ beforeAll(async () => {
   tree = await buildBundleTree('0.1.1', 2);
 }, 60_000);
 
-interface Slots {
-  active: string;
-  trial: unknown;
-  bad: Array<{ version: string; release_counter: number; reason: string }>;
-}
-const slotsOf = (home: string) => JSON.parse(readFileSync(join(home, 'data', 'bundles', 'slots.json'), 'utf8')) as Slots;
 const onInstalled = async (d: Daemon) => Object.values(workerDirs(await d.waitForAllRunning())).every((e) => !e.includes(join('data', 'bundles')));
 
 test('a release whose proxy exits at start is refused before blue stops serving, rolled back and marked bad', async () => {

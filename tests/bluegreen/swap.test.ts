@@ -1,9 +1,9 @@
 // 0.1.0 (installed) -> 0.1.1 (built by raypher-release) under proxy traffic: one worker at a time, no failed request, commit after the trial.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { auditEvents, ctl, Daemon, killAll, waitFor } from '../helpers/daemon.js';
 import { Upstream } from '../proxy/upstream.js';
-import { buildBundleTree, proxyPort, servingHome, stage, Traffic, workerDirs } from './helpers.js';
+import { buildBundleTree, proxyPort, servingHome, slotsOf, stage, Traffic, workerDirs } from './helpers.js';
 
 
 let upstream: Upstream;
@@ -18,7 +18,6 @@ beforeAll(async () => {
   tree = await buildBundleTree('0.1.1', 2);
 }, 60_000);
 
-const slotsOf = (home: string) => JSON.parse(readFileSync(join(home, 'data', 'bundles', 'slots.json'), 'utf8')) as { active: string; last_known_good: string; trial: unknown; committed_release_counter: number; bad: unknown[] };
 
 test('update apply swaps every worker to 0.1.1 under traffic with no failed request, then commits after the trial', async () => {
   // No rate limit in the way: on a loaded machine the traffic may run for a minute before the swap ends.
