@@ -4,6 +4,6 @@ export { loadConfigFile, parseConfigText } from './read.js';
 export { defaultConfig, validateSection } from './validate.js';
 export { mergeLiveKeys, type ReloadOutcome } from './merge.js';
 export { isLoopback } from './rules.js';
-export { BUILTIN_PROVIDERS, parseAuthHeader } from './providers.js';
+export { apiOf, BUILTIN_PROVIDERS, parseAuthHeader, type ProviderApi } from './providers.js';
 export { renderExampleConfig } from './example.js';
 export { readEnv, workerEnvironment, type RaypherEnv } from './env.js';

@@ -1,7 +1,7 @@
 // Rules between the keys of one section (listen address and allow_remote, heartbeat timing, providers).
 import { isIP } from 'node:net';
 import { RaypherError } from '../errors/index.js';
-import { checkUsageKeys, checkProviders } from './providers.js';
+import { checkModelRoutes, checkUsageKeys, checkProviders } from './providers.js';
 import type { Config, SectionName } from './schema.js';
 
 type SectionRules = { readonly [S in SectionName]?: (value: Config[S], source: string) => void };
@@ -11,6 +11,7 @@ const RULES: SectionRules = {
     checkListenAddress('proxy', proxy, source);
     checkProviders(proxy.providers, source);
     checkUsageKeys(proxy, source);
+    checkModelRoutes(proxy, source);
   },
   health: (health, source) => checkListenAddress('health', health, source),
   supervisor: (s, source) => {

@@ -4,6 +4,8 @@ import { key, type KeySpec } from './spec.js';
 const LIVE = { live: true } as const;
 /** What the terminator may do to a detected agent ([watchtower] action_<risk>). */
 const ACTIONS = ['alert', 'suspend', 'kill'] as const;
+/** The APIs a [[proxy.providers]] entry may declare ('' = not declared: it is reached by its path only). */
+const PROVIDER_APIS = ['', 'openai', 'anthropic'] as const;
 
 export const CONFIG_SCHEMA = {
   service: {
@@ -26,9 +28,19 @@ export const CONFIG_SCHEMA = {
         base_url: key.string('', 'Upstream base URL (http or https); its path is kept in front of the forwarded path.'),
         path_prefix: key.string('', 'Path prefix served by this provider, removed before forwarding, e.g. /groq.'),
         auth_header: key.string('', 'Header carrying the key, with {key} where it goes, e.g. "Authorization: Bearer {key}".'),
+        api: key.enum(PROVIDER_APIS, '', 'Optional: the API this provider speaks under its prefix, "openai" (OpenAI-compatible) or "anthropic". Needed for [[proxy.model_routes]] to send requests to it.', { optional: true }),
       },
-      'More providers, each a [[proxy.providers]] table with name, base_url, path_prefix and auth_header.',
-      { name: 'groq', base_url: 'https://api.groq.com/openai', path_prefix: '/groq', auth_header: 'Authorization: Bearer {key}' },
+      'More providers, each a [[proxy.providers]] table with name, base_url, path_prefix, auth_header and optionally api.',
+      { name: 'groq', base_url: 'https://api.groq.com/openai/v1', path_prefix: '/groq', auth_header: 'Authorization: Bearer {key}', api: 'openai' },
+      LIVE,
+    ),
+    model_routes: key.tables(
+      {
+        model: key.string('', 'A model name, exact ("gpt-4o") or a prefix ending in * ("llama-3.3-*"); the exact name, then the longest prefix, wins.'),
+        provider: key.string('', 'The provider requests for this model go to: openai, anthropic, or a [[proxy.providers]] name that declares api.'),
+      },
+      'Model-name routing: each [[proxy.model_routes]] table sends requests whose JSON body names a matching model to a provider, whatever the path\'s provider (same API only; otherwise 400 ERR_PROXY_MODEL_API). A model not listed goes by path.',
+      { model: 'llama-3.3-*', provider: 'groq' },
       LIVE,
     ),
     identity_max_age_ms: key.int(1000, 'A connection\'s callers are identified again before a request once their last check is older than this (0: before every request). Bounds how long a connection handed to another process keeps working.', { min: 0, max: 60_000, unit: 'ms', live: true }),

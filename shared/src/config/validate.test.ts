@@ -46,7 +46,8 @@ describe('config', () => {
     [{ path_prefix: 'groq/' }, /path_prefix = "groq\/" is not allowed; write it like \/groq/],
     [{ base_url: 'ftp://x' }, /base_url = "ftp:\/\/x" is not an http\(s\) URL/],
     [{ auth_header: 'Authorization: Bearer' }, /auth_header = "Authorization: Bearer" is not allowed; write "Header-Name: value" with \{key\}/],
-    [{ colour: 'blue' }, /unknown key proxy\.providers\[0\]\.colour; known keys: name, base_url, path_prefix, auth_header/],
+    [{ api: 'gemini' }, /providers\[0\]\.api = "gemini" is not allowed; expected one of "", "openai", "anthropic"/],
+    [{ colour: 'blue' }, /unknown key proxy\.providers\[0\]\.colour; known keys: name, base_url, path_prefix, auth_header, api/],
   ])('rejects the provider %j naming the entry and the fix', (fields, message) => {
     expect(() => parseConfigText(`[proxy]\n${provider(fields)}`, 'cfg')).toThrow(message);
   });
@@ -54,6 +55,25 @@ describe('config', () => {
   it('rejects a provider with a missing field or written as a plain key', () => {
     expect(() => parseConfigText('[[proxy.providers]]\nname = "x"\n', 'cfg')).toThrow(/proxy\.providers\[0\] has no base_url; each entry needs name, base_url, path_prefix, auth_header/);
     expect(() => parseConfigText('[proxy]\nproviders = "groq"\n', 'cfg')).toThrow(/proxy\.providers must be written as \[\[proxy\.providers\]\] tables/);
+  });
+
+  const routes = (...pairs: Array<[string, string]>) => pairs.map(([model, p]) => `[[proxy.model_routes]]\nmodel = ${JSON.stringify(model)}\nprovider = ${JSON.stringify(p)}\n`).join('');
+
+  it('reads [[proxy.model_routes]] to providers that say which API they speak; api is optional on a provider', () => {
+    const c = parseConfigText(`[proxy]\n${provider({ api: 'openai' })}${provider({ name: 'plain', path_prefix: '/plain' })}${routes(['llama-*', 'groq'], ['claude-sonnet-4-5', 'anthropic'])}`, 'cfg');
+    expect(c.proxy.providers.map((p) => p.api)).toEqual(['openai', '']);
+    expect(c.proxy.model_routes).toEqual([{ model: 'llama-*', provider: 'groq' }, { model: 'claude-sonnet-4-5', provider: 'anthropic' }]);
+  });
+
+  it.each([
+    [[['llama-*', 'nobody']], /model_routes\[0\]\.provider = "nobody" is not a provider here; use openai, anthropic or a \[\[proxy\.providers\]\] name \(groq\)/],
+    [[['llama-*', 'groq']], /model_routes\[0\]\.provider = "groq" does not say which API it speaks; add api = "openai" or api = "anthropic"/],
+    [[['gemini-*', 'gemini']], /model_routes\[0\]\.provider = "gemini" cannot be a model route: Gemini names the model in the request path/],
+    [[['*llama', 'openai']], /model_routes\[0\]\.model = "\*llama" is not allowed; write a model name/],
+    [[['a b', 'openai']], /model_routes\[0\]\.model = "a b" is not allowed/],
+    [[['gpt-4o', 'openai'], ['gpt-4o', 'anthropic']], /model_routes\[1\]\.model = "gpt-4o" is listed twice/],
+  ])('rejects the model routes %j naming the entry and the fix', (pairs, message) => {
+    expect(() => parseConfigText(`[proxy]\n${provider({})}${routes(...(pairs as Array<[string, string]>))}`, 'cfg')).toThrow(message);
   });
 
   it('accepts a remote address only with allow_remote', () => {
@@ -87,6 +107,7 @@ describe('config', () => {
   it('refuses usage keys that cannot work: a relative price_file, an inject_stream_usage name that is no OpenAI-compatible provider', () => {
     expect(() => parseConfigText('[proxy]\nprice_file = "prices.json"\n', 'cfg')).toThrow(/price_file = "prices.json" is not an absolute path/);
     expect(() => parseConfigText('[proxy]\ninject_stream_usage = "anthropic"\n', 'cfg')).toThrow(/inject_stream_usage names 'anthropic'/);
+    expect(() => parseConfigText(`[proxy]\ninject_stream_usage = "claude-proxy"\n${provider({ name: 'claude-proxy', path_prefix: '/cp', api: 'anthropic' })}`, 'cfg')).toThrow(/inject_stream_usage names 'claude-proxy'/);
     const groq = '[[proxy.providers]]\nname = "groq"\nbase_url = "https://api.groq.com/openai"\npath_prefix = "/groq"\nauth_header = "Authorization: Bearer {key}"\n';
     expect(parseConfigText(`[proxy]\ninject_stream_usage = "openai, groq"\nprice_file = "/etc/raypher/prices.json"\n${groq}`, 'cfg').proxy.inject_stream_usage).toBe('openai, groq');
   });

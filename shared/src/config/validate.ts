@@ -86,9 +86,11 @@ function checkTables(name: string, value: unknown, spec: KeySpec<unknown>, sourc
         if (!Object.hasOwn(fields, k)) throw new RaypherError('ERR_CONFIG_UNKNOWN_KEY', `${source}: unknown key ${at}.${k}; known keys: ${Object.keys(fields).join(', ')}`);
       }
       const out: Record<string, unknown> = {};
+      const required = Object.keys(fields).filter((k) => fields[k]?.optional !== true);
       for (const [k, field] of Object.entries(fields)) {
-        if (!Object.hasOwn(item, k)) throw new RaypherError('ERR_CONFIG_INVALID', `${source}: ${at} has no ${k}; each entry needs ${Object.keys(fields).join(', ')}`);
-        out[k] = checkValue(`${at}.${k}`, item[k], field, source);
+        if (Object.hasOwn(item, k)) out[k] = checkValue(`${at}.${k}`, item[k], field, source);
+        else if (field.optional === true) out[k] = field.default;
+        else throw new RaypherError('ERR_CONFIG_INVALID', `${source}: ${at} has no ${k}; each entry needs ${required.join(', ')}`);
       }
       return Object.freeze(out);
     }),

@@ -1,5 +1,7 @@
-// The forward step of an allowed request: the key use journaled before the key leaves, the request sent upstream,
-// the response written through the scrubber, and its completion journaled before the client's last byte.
+// The forward step of an allowed request: the body read when its model or usage needs it, the final provider's key,
+// the key use journaled before the key leaves, the request sent upstream, the response written through the
+// scrubber, and its completion journaled before the client's last byte.
+import { isRaypherError } from '@raypher/shared/errors';
 import type { Logger } from '@raypher/shared/logging';
 import { InjectedUsageStripper } from './accounting/include-usage.js';
 import { UsageMeter } from './accounting/meter.js';
@@ -7,13 +9,16 @@ import type { UsageBook } from './accounting/usage-book.js';
 import { prepareBody, type PreparedBody } from './accounting/request-body.js';
 import type { Exchange } from './exchange.js';
 import { encodingProblem, KeyEchoGuard } from './key-echo.js';
+import type { ModelRoutes } from './model-routes.js';
 import type { PanicSwitch } from './panic.js';
+import type { Route } from './providers.js';
 import type { Decision } from './request-decision.js';
 import { refuse, type RefuseDeps } from './refuse.js';
 import type { Refusal } from './refusals.js';
 import { ResponseStream } from './response-writer.js';
 import { requestBody, upstreamHeaders } from './upstream-request.js';
 import type { Abort, Upstreams } from './upstream.js';
+import type { VaultClient } from './vault-client.js';
 
 export interface ForwardDeps extends RefuseDeps {
   panic: PanicSwitch;
@@ -23,25 +28,44 @@ export interface ForwardDeps extends RefuseDeps {
   /** Upstream requests in flight, cut when panic engages. */
   inFlight: Set<Abort>;
   usage: UsageBook;
+  vault: VaultClient;
+  models(): ModelRoutes;
 }
 
 type Allowed = Extract<Decision, { ok: true }>;
 
 export function forward(d: ForwardDeps, x: Exchange, a: Allowed): void {
-  const prepared = prepareBody(x.req, a.route, d.config().max_body_bytes);
-  if (prepared === null) return send(d, x, a, null);
-  // A chat stream whose usage Raypher asks for: its body is read first (a client that goes away gets its slot back).
-  prepared.then((body) => send(d, x, a, body), () => undefined);
+  const prepared = prepareBody(x.req, a.route, d.config().max_body_bytes, d.models());
+  if (prepared === null) return withKey(d, x, a, a.route, null);
+  // A body whose model may be routed, or a chat stream whose usage Raypher asks for: read first (a client that goes
+  // away gets its slot back).
+  prepared.then((p) => ('kind' in p ? refuse(d, x, p) : withKey(d, x, a, p.route, p)), () => undefined);
 }
 
-function send(d: ForwardDeps, x: Exchange, a: Allowed, prepared: PreparedBody | null): void {
-  if (d.panic.engaged) return refuse(d, x, { kind: 'panic' }); // engaged while the key was fetched
+/** The key of the provider the request goes to: from the cache on the hot path, else asked of the vault. */
+function withKey(d: ForwardDeps, x: Exchange, a: Allowed, route: Route, prepared: PreparedBody | null): void {
+  const cached = d.vault.cached(route.provider.name);
+  if (cached !== undefined) return send(d, x, a, route, cached, prepared);
+  d.vault.key(route.provider.name).then(
+    (key) => send(d, x, a, route, key, prepared),
+    (err: unknown) => refuse(d, x, vaultRefusal(err)),
+  );
+}
+
+function vaultRefusal(err: unknown): Refusal {
+  const detail = isRaypherError(err) ? err.message : 'vault unavailable';
+  return isRaypherError(err) && err.code === 'ERR_VAULT_NOT_FOUND' ? { kind: 'no_key', detail } : { kind: 'vault_failed', detail };
+}
+
+function send(d: ForwardDeps, x: Exchange, a: Allowed, route: Route, key: string, prepared: PreparedBody | null): void {
+  if (d.panic.engaged) return refuse(d, x, { kind: 'panic' }); // engaged while the body or the key was read
+  if (x.req.socket.destroyed) return; // the client left while its body or key was read: nothing is sent
   const { req, facts } = x;
-  const { provider, auditPath } = a.route;
+  const { provider, auditPath } = route;
   const config = d.config();
   const upstreamStart = performance.now();
   const overheadMs = upstreamStart - x.t0;
-  const guard = new KeyEchoGuard(a.key);
+  const guard = new KeyEchoGuard(key);
   const injected = prepared?.injected === true;
   const out = new ResponseStream(x.res, guard, facts.requestId, overheadMs, injected ? new InjectedUsageStripper() : null);
   let meter = new UsageMeter(undefined, injected);
@@ -68,14 +92,14 @@ function send(d: ForwardDeps, x: Exchange, a: Allowed, prepared: PreparedBody | 
     d.audit.complete(facts.requestId, { ...result, latency_ms: round(latency), overhead_ms: round(overheadMs), bytes_in: bytesIn, bytes_out: bytesOut, ...usage, cost_micro_usd: cost }, then);
     return latency;
   };
-  const headers = upstreamHeaders(req, a.route, a.key, facts.requestId);
+  const headers = upstreamHeaders(req, route, key, facts.requestId);
   let body: ReturnType<typeof requestBody> | Buffer;
   if (prepared) {
     body = prepared.body;
     bytesIn = prepared.clientBytes;
     headers['content-length'] = String(prepared.body.length);
   } else body = requestBody(req, config.max_body_bytes, (n) => (bytesIn += n));
-  const abort = d.upstreams.send({ base: provider.base, path: a.route.upstreamPath, method: req.method ?? 'GET', headers, body, headersTimeoutMs: config.upstream_timeout_ms }, {
+  const abort = d.upstreams.send({ base: provider.base, path: route.upstreamPath, method: req.method ?? 'GET', headers, body, headersTimeoutMs: config.upstream_timeout_ms }, {
     onHeaders(code, headers) {
       d.metrics.upstream.observe((performance.now() - upstreamStart) / 1000);
       const encoded = encodingProblem(headers);

@@ -17,6 +17,7 @@ import { IDENTITY_TIMEOUTS_MS } from './identity/protocol.js';
 import { IdentityThread } from './identity/thread.js';
 import { proxyMetrics } from './metrics.js';
 import type { PanicSwitch } from './panic.js';
+import { ModelRoutes } from './model-routes.js';
 import { providersFrom } from './providers.js';
 import { RateLimiter } from './rate-limit.js';
 import { Upstreams } from './upstream.js';
@@ -47,7 +48,7 @@ async function proxy(o: Options) {
   const upstreams = new Upstreams(1000);
   closers.push(() => upstreams.close());
   const handler = createHandler({
-    config: () => config, providers: () => providersFrom(config), verdicts: new CallerVerdicts(identity, () => 1000, metrics), allowList: { get: () => ({ rate_limit: null }) } as unknown as AllowList,
+    config: () => config, providers: () => providersFrom(config), models: () => new ModelRoutes([], providersFrom(config)), verdicts: new CallerVerdicts(identity, () => 1000, metrics), allowList: { get: () => ({ rate_limit: null }) } as unknown as AllowList,
     onCodeChanged: () => undefined, panic: { engaged: false } as PanicSwitch, limiter: new RateLimiter(), vault: { cached: () => undefined, key: o.vault ?? (async () => 'sk-test') } as unknown as VaultClient,
     upstreams, audit: audit as unknown as AuditBatcher, logger: quiet, stats: { served: 0, blocked: 0, latencyMsTotal: 0 }, metrics, connections: new ConnectionCap(), usage: new UsageBook(() => new PriceTable([]), metrics),
   });

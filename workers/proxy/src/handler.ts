@@ -40,16 +40,14 @@ export function createHandler(deps: HandlerDeps): ProxyHandler {
   /** Per uid, when a refused connection was last audited: a flood of them is one row a second (the metric counts all). */
   const capAudited = new Map<number, number>();
 
-  /** Step 2: the decision, then step 3: forward or refuse. */
+  /** Step 2: the decision, then step 3: forward (body, key, upstream) or refuse. */
   const serve = (req: IncomingMessage, res: ServerResponse, t0: number, verdict: Known): void => {
     const requestId = randomUUID();
     res.setHeader('x-raypher-request-id', requestId);
     const caller = verdict instanceof Error ? null : verdict.caller;
     const facts: RequestFacts = { requestId, method: req.method, path: pathOnly(req.url), who: whoOf(caller), script: caller?.script ?? null };
     const x: Exchange = { req, res, t0, facts, forwarded: false, abort: null };
-    const decision = decideRequest(d, req, verdict);
-    if (decision instanceof Promise) void decision.then((dd) => settle(x, dd));
-    else settle(x, decision);
+    settle(x, decideRequest(d, req, verdict));
   };
 
   const settle = (x: Exchange, decision: Decision): void => {

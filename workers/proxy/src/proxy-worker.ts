@@ -17,6 +17,7 @@ import { createHandler } from './handler.js';
 import { IdentityMethods } from './identity/protocol.js';
 import { IdentityThread } from './identity/thread.js';
 import { PanicSwitch } from './panic.js';
+import { ModelRoutes } from './model-routes.js';
 import { providersFrom } from './providers.js';
 import { RateLimiter } from './rate-limit.js';
 import { proxyMetrics } from './metrics.js';
@@ -35,6 +36,7 @@ export const proxyWorker: WorkerModule<'proxy'> = {
   async start(ctx) {
     let config = ctx.config.proxy;
     let providers = providersFrom(config);
+    let models = new ModelRoutes(config.model_routes, providers);
     // The identification thread (and its exec ledger) starts first, so it boots while the database opens: execs are
     // recorded from now on.
     const identity = new IdentityThread(join(ctx.paths.runDir, 'exec-ledger.jsonl'));
@@ -67,7 +69,7 @@ export const proxyWorker: WorkerModule<'proxy'> = {
     const prices = loadPriceTable(config.price_file);
     const usage = new UsageBook(() => prices, metrics);
     const verdicts = new CallerVerdicts(identity, () => config.identity_max_age_ms, metrics);
-    const handler = createHandler({ config: () => config, providers: () => providers, verdicts, allowList, onCodeChanged: (id) => void markCodeChanged(id), panic, limiter: new RateLimiter(), vault, upstreams, audit, logger: ctx.logger, stats, metrics, connections, usage });
+    const handler = createHandler({ config: () => config, providers: () => providers, models: () => models, verdicts, allowList, onCodeChanged: (id) => void markCodeChanged(id), panic, limiter: new RateLimiter(), vault, upstreams, audit, logger: ctx.logger, stats, metrics, connections, usage });
 
     const servers: Server[] = [];
     const drain = new ConnectionDrain();
@@ -130,6 +132,7 @@ export const proxyWorker: WorkerModule<'proxy'> = {
       onConfig(next) {
         config = next.proxy;
         providers = providersFrom(config);
+        models = new ModelRoutes(config.model_routes, providers);
       },
       health: () => ({
         proxy: {

@@ -15,6 +15,8 @@ export type Refusal =
   | { kind: 'body_too_large'; max: number }
   | { kind: 'bad_path'; detail: string }
   | { kind: 'unknown_route'; path: string }
+  /** The body's model is routed ([[proxy.model_routes]]) to a provider of another API than the path's. */
+  | { kind: 'model_api'; model: string; provider: string; api: string; pathApi: string; path: string }
   | { kind: 'rate_limited'; provider: string; perMinute: number; retryAfterSecs: number }
   | { kind: 'no_key'; detail: string }
   | { kind: 'vault_failed'; detail: string }
@@ -110,6 +112,13 @@ export const REFUSALS: Table = {
   body_too_large: { status: 413, code: 'ERR_PROXY_BODY_TOO_LARGE', message: (r) => `the request body is larger than ${r.max} bytes ([proxy] max_body_bytes)`, ...overLimit('body_too_large') },
   bad_path: { status: 400, code: 'ERR_PROXY_BAD_PATH', message: (r) => r.detail, ...overLimit('bad_path') },
   unknown_route: { status: 404, code: 'ERR_PROXY_UNKNOWN_ROUTE', message: (r) => `no provider serves ${r.path}; use /v1/... (OpenAI-compatible), /anthropic/... or /gemini/...` },
+  model_api: {
+    status: 400,
+    code: 'ERR_PROXY_MODEL_API',
+    message: (r) =>
+      `model ${JSON.stringify(r.model.slice(0, 128))} goes to provider ${r.provider} ([[proxy.model_routes]]), which speaks the ${r.api} API, but ${r.path.slice(0, PATH_AUDIT_MAX)} is a path of the ${r.pathApi} API; Raypher does not translate between APIs: send the request to ${r.provider}'s own path, or change the route`,
+    body: (r) => ({ model: r.model.slice(0, 128), provider: r.provider }),
+  },
   rate_limited: {
     status: 429,
     code: 'ERR_PROXY_RATE_LIMITED',

@@ -8,24 +8,22 @@ import { providersFrom } from './providers.js';
 import { RateLimiter } from './rate-limit.js';
 import { REFUSALS } from './refusals.js';
 import { decideRequest, type Decision, type DecisionDeps } from './request-decision.js';
-import type { VaultClient } from './vault-client.js';
 
 const config = { ...defaultConfig().proxy, rate_limit: 1 };
 const caller = { pid: 10, uid: 1000, exe: '/usr/bin/agent', exe_hash: 'abc', script: null, source: 'exec' as const };
 const allowed: Verdict = { allowed: true, entryId: 1, caller };
 const req = (url = '/v1/chat/completions') => ({ url, method: 'POST', headers: {}, rawHeaders: [] }) as unknown as IncomingMessage;
 
-function deps(o: { panic?: boolean; cached?: string; key?: () => Promise<string> } = {}): DecisionDeps {
+function deps(o: { panic?: boolean } = {}): DecisionDeps {
   return {
     config: () => config,
     providers: () => providersFrom(config),
     allowList: { get: (id: number) => (id === 1 ? { rate_limit: null } : null) } as unknown as AllowList,
     panic: { engaged: o.panic ?? false } as PanicSwitch,
     limiter: new RateLimiter(() => 0),
-    vault: { cached: () => o.cached, key: o.key ?? (async () => 'sk') } as unknown as VaultClient,
   };
 }
-const refusalOf = (d: Decision | Promise<Decision>) => (d instanceof Promise || d.ok ? null : d.refusal);
+const refusalOf = (d: Decision) => (d.ok ? null : d.refusal);
 
 describe('decideRequest', () => {
   it('panic comes first: it refuses even a caller that could not be identified', () => {
@@ -41,14 +39,15 @@ describe('decideRequest', () => {
     expect(REFUSALS.identity_unsupported.code).toBe('ERR_PROXY_IDENTITY_UNSUPPORTED');
   });
 
-  it('an allowed caller with a cached key is decided without a promise, holding a rate-limit slot', () => {
-    const d = decideRequest(deps({ cached: 'sk-cached' }), req(), allowed);
-    expect(d).toMatchObject({ ok: true, key: 'sk-cached', slot: { bucket: 'abc:1000', perMinute: 1 } });
+  it('an allowed caller is decided without a promise, holding a rate-limit slot (the key comes after the body step)', () => {
+    const d = decideRequest(deps(), req(), allowed);
+    expect(d).toMatchObject({ ok: true, route: { provider: { name: 'openai' } }, slot: { bucket: 'abc:1000', perMinute: 1 } });
+    expect(d).not.toHaveProperty('key');
   });
 
-  it('over the limit: refused 429 with no slot to give back; a vault failure after the slot was taken hands it back', async () => {
-    const d = deps({ key: () => Promise.reject(new RaypherError('ERR_VAULT_NOT_FOUND', 'no key sealed for openai')) });
-    await expect(decideRequest(d, req(), allowed)).resolves.toEqual({ ok: false, refusal: { kind: 'no_key', detail: 'no key sealed for openai' }, slot: { bucket: 'abc:1000', perMinute: 1 } });
+  it('over the limit: refused 429 with no slot to give back', () => {
+    const d = deps();
+    expect(decideRequest(d, req(), allowed)).toMatchObject({ ok: true });
     expect(decideRequest(d, req(), allowed)).toEqual({ ok: false, refusal: { kind: 'rate_limited', provider: 'openai', perMinute: 1, retryAfterSecs: 60 }, slot: null });
   });
 

@@ -1,5 +1,5 @@
-// The decision for one request, before anything leaves the proxy: an allowed route (caller, route, key, rate-limit
-// slot) or a refusal. Synchronous while the provider's key is cached, so the hot path never waits on a promise.
+// The decision for one request, before anything leaves the proxy: an allowed route (caller, route, rate-limit slot)
+// or a refusal. Synchronous: the key is taken after the body step, once the provider is final (forward.ts).
 import type { IncomingMessage } from 'node:http';
 import type { Config } from '@raypher/shared/config';
 import { isRaypherError } from '@raypher/shared/errors';
@@ -11,7 +11,6 @@ import { route, type Provider, type Route } from './providers.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { Refusal } from './refusals.js';
 import { checkRequest } from './request-limits.js';
-import type { VaultClient } from './vault-client.js';
 
 /** A token taken from the caller's bucket; given back when the request gets no upstream response. */
 export interface Slot {
@@ -25,7 +24,7 @@ export interface Agent {
   name: string | null;
 }
 
-export type Decision = { ok: true; caller: CallerSummary; agent: Agent; route: Route; key: string; slot: Slot } | { ok: false; refusal: Refusal; slot: Slot | null };
+export type Decision = { ok: true; caller: CallerSummary; agent: Agent; route: Route; slot: Slot } | { ok: false; refusal: Refusal; slot: Slot | null };
 
 export interface DecisionDeps {
   config(): Config['proxy'];
@@ -33,11 +32,10 @@ export interface DecisionDeps {
   allowList: AllowList;
   panic: PanicSwitch;
   limiter: RateLimiter;
-  vault: VaultClient;
 }
 
-/** In order: panic, the caller, the request's limits and path, the route, the rate limit, the key. */
-export function decideRequest(d: DecisionDeps, req: IncomingMessage, verdict: Verdict | Error): Decision | Promise<Decision> {
+/** In order: panic, the caller, the request's limits and path, the route, the rate limit. */
+export function decideRequest(d: DecisionDeps, req: IncomingMessage, verdict: Verdict | Error): Decision {
   const r = routeOrError(d.providers(), req.url ?? '/');
   if (d.panic.engaged) return refused({ kind: 'panic' });
   const path = r instanceof Error || r === null ? pathOnly(req.url) : r.auditPath;
@@ -57,21 +55,10 @@ export function decideRequest(d: DecisionDeps, req: IncomingMessage, verdict: Ve
   const slot: Slot = { bucket: `${caller.exe_hash}:${caller.uid}`, perMinute: entry.rate_limit ?? d.config().rate_limit };
   const taken = d.limiter.take(slot.bucket, slot.perMinute);
   if (!taken.ok) return refused({ kind: 'rate_limited', provider: r.provider.name, perMinute: slot.perMinute, retryAfterSecs: taken.retryAfterSecs });
-  const agent: Agent = { id: entry.id, name: entry.friendly_name };
-  const cached = d.vault.cached(r.provider.name);
-  if (cached !== undefined) return { ok: true, caller, agent, route: r, key: cached, slot };
-  return d.vault.key(r.provider.name).then(
-    (key): Decision => ({ ok: true, caller, agent, route: r, key, slot }),
-    (err: unknown): Decision => ({ ok: false, refusal: vaultRefusal(err), slot }),
-  );
+  return { ok: true, caller, agent: { id: entry.id, name: entry.friendly_name }, route: r, slot };
 }
 
 const refused = (refusal: Refusal): Decision => ({ ok: false, refusal, slot: null });
-
-function vaultRefusal(err: unknown): Refusal {
-  const detail = isRaypherError(err) ? err.message : 'vault unavailable';
-  return isRaypherError(err) && err.code === 'ERR_VAULT_NOT_FOUND' ? { kind: 'no_key', detail } : { kind: 'vault_failed', detail };
-}
 
 /** The route, null for no provider, or the ERR_PROXY_BAD_PATH error for a path that would leave one. */
 function routeOrError(providers: readonly Provider[], url: string): Route | null | Error {

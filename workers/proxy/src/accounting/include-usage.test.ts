@@ -33,6 +33,13 @@ describe('include_usage injection', () => {
     expect(askForUsage(Buffer.from('not json'))).toBeNull();
   });
 
+  it('adds the member to the client\'s own text: numbers past 2^53, key order and spacing go upstream as written', () => {
+    const body = '{ "model": "gpt-4o-mini", "seed": 12345678901234567890, "stream": true,\n  "messages": [] }\n';
+    expect(String(askForUsage(Buffer.from(body)))).toBe('{ "model": "gpt-4o-mini", "seed": 12345678901234567890, "stream": true,\n  "messages": [] ,"stream_options":{"include_usage":true}}\n');
+    // A stream_options object the client sent without include_usage is rewritten whole, keeping its other members.
+    expect(JSON.parse(String(askForUsage(Buffer.from('{"stream":true,"stream_options":{"x":1}}'))))).toEqual({ stream: true, stream_options: { x: 1, include_usage: true } });
+  });
+
   it.each([1, 5, 64, 100_000])('gives the client the exact bytes it would have got (chunks of %i)', (size) => {
     const { out } = strip(withUsage, size);
     expect(out).toBe(plain);

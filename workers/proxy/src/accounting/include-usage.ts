@@ -6,21 +6,36 @@
 export function askForUsage(body: Buffer): Buffer | null {
   // Most requests are not streams: no parse for a body that names no stream key (as such or \u-escaped).
   if (!body.includes('"stream"') && !body.includes('\\u')) return null;
-  let doc: unknown;
+  return withUsageAsked(body, jsonObject(body));
+}
+
+/** A request body parsed as a JSON object, or null. */
+export function jsonObject(body: Buffer): Record<string, unknown> | null {
   try {
-    doc = JSON.parse(body.toString('utf8'));
+    const doc: unknown = JSON.parse(body.toString('utf8'));
+    return typeof doc === 'object' && doc !== null && !Array.isArray(doc) ? (doc as Record<string, unknown>) : null;
   } catch {
     return null;
   }
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return null;
-  const req = doc as Record<string, unknown>;
-  if (req.stream !== true) return null;
+}
+
+/**
+ * `body` (already parsed as `req`) with include_usage asked for, or null. The member is added to the client's own
+ * text, so every other byte (numbers past 2^53, key order, spacing) goes upstream as the client wrote it; only a
+ * stream_options object without include_usage is rewritten whole.
+ */
+export function withUsageAsked(body: Buffer, req: Record<string, unknown> | null): Buffer | null {
+  if (req === null || req.stream !== true) return null;
   const options = req.stream_options;
   if (options !== undefined && options !== null && typeof options !== 'object') return null;
   const current = (options ?? {}) as Record<string, unknown>;
   if (current.include_usage !== undefined) return null; // the client chose: true (it gets usage) or false (it said no)
+  const close = body.lastIndexOf('}');
+  if (options === undefined && close !== -1) return Buffer.concat([body.subarray(0, close), ASKED, body.subarray(close)]);
   return Buffer.from(JSON.stringify({ ...req, stream_options: { ...current, include_usage: true } }));
 }
+
+const ASKED = Buffer.from(',"stream_options":{"include_usage":true}');
 
 /** A line this long is passed on as it is (no usage chunk is that long). */
 const MAX_LINE_BYTES = 1024 * 1024;

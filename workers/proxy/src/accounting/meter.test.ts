@@ -41,6 +41,17 @@ describe('UsageMeter on real provider shapes', () => {
     expect(meter(body, SSE, 4096).tokens).toEqual({ input: 3097, output: 15, cache_read: 2048, cache_write: 1024 });
   });
 
+  it.each([
+    // The Anthropic SDK's MessageDeltaUsage: running totals, any of the input parts may be null.
+    ['input and cache parts null', '{"input_tokens":null,"cache_creation_input_tokens":null,"cache_read_input_tokens":null,"output_tokens":15}', { input: 3097, output: 15, cache_read: 2048, cache_write: 1024 }],
+    ['input repeated, cache parts null', '{"input_tokens":25,"cache_creation_input_tokens":null,"cache_read_input_tokens":null,"output_tokens":15}', { input: 3097, output: 15, cache_read: 2048, cache_write: 1024 }],
+    ['every part repeated', '{"input_tokens":25,"cache_creation_input_tokens":1024,"cache_read_input_tokens":2048,"output_tokens":15,"server_tool_use":{"web_search_requests":0}}', { input: 3097, output: 15, cache_read: 2048, cache_write: 1024 }],
+  ])('an Anthropic message_delta with running totals (%s) replaces each part alone, never the input sum', (_name, usage, tokens) => {
+    const body = fixture('anthropic-stream.sse').toString().replace('"usage":{"output_tokens":15}', `"usage":${usage}`);
+    expect(body).toContain(usage);
+    for (const size of [body.length, 1, 64]) expect(meter(Buffer.from(body), SSE, size).tokens).toEqual(tokens);
+  });
+
   it('a stream cut mid-way is missing, with the part it did see', () => {
     const body = fixture('anthropic-stream.sse').toString();
     const cut = Buffer.from(body.slice(0, body.indexOf('event: message_delta')));
@@ -59,7 +70,10 @@ describe('UsageMeter on real provider shapes', () => {
     const data = Array.from({ length: 700 }, (_, i) => `{"object":"embedding","index":${i},"embedding":${vector}}`).join(',');
     const body = Buffer.from(`{"object":"list","data":[${data}],"model":"text-embedding-3-small","usage":{"prompt_tokens":5600,"total_tokens":5600}}`);
     expect(body.length).toBeGreaterThan(8 * 1024 * 1024);
-    expect(meter(body, JSON_TYPE, 65536)).toMatchObject({ tokens: { input: 5600 }, usage_source: 'reported' });
+    expect(meter(body, JSON_TYPE, 65536)).toEqual({ tokens: { input: 5600 }, model: 'text-embedding-3-small', usage_source: 'reported' });
+    // Gemini's usageMetadata and modelVersion follow its candidates: a 9 MiB answer keeps both.
+    const gemini = fixture('gemini.json').toString().replace('AI learns patterns', 'x'.repeat(9 * 1024 * 1024));
+    expect(meter(Buffer.from(gemini), JSON_TYPE, 65536)).toEqual({ tokens: { input: 8, output: 1031, cache_read: 4, reasoning: 1019 }, model: 'gemini-2.5-flash', usage_source: 'reported' });
   });
 
   it('ignores what is not a count: negative, fractional, strings, a line over 1 MiB, broken JSON', () => {

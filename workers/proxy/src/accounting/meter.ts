@@ -8,13 +8,17 @@ const MAX_JSON_BYTES = 8 * 1024 * 1024;
 const TAIL_BYTES = 64 * 1024;
 /** An SSE line longer than this is skipped (no provider sends usage in one that long). */
 const MAX_LINE_BYTES = 1024 * 1024;
-/** `data:` lines worth parsing: they name usage, a model or an event type that carries them. */
+/** `data:` lines worth parsing while the model is not known: they name usage, a model or an event that carries them. */
 const INTERESTING = /"usage"|"usageMetadata"|"model"|"message_start"/;
+/** Once the model is known, only lines that carry usage are parsed (an OpenAI chunk names the model every time). */
+const USAGE = /"usage(?:Metadata)?"/;
 
 export class UsageMeter {
   private readonly sse: boolean;
   private tokens: TokenCounts = {};
   private model: string | null = null;
+  /** Anthropic's input without the cache, kept apart until the end (shapes.ts). */
+  private uncached: number | undefined;
   private final = false;
   private line: Buffer[] = [];
   private lineBytes = 0;
@@ -44,7 +48,9 @@ export class UsageMeter {
     if (this.sse) this.endLine();
     else this.readBody();
     const reported = complete && this.final;
-    return { tokens: this.tokens, model: this.model, usage_source: reported ? (this.injected ? 'injected' : 'reported') : 'missing' };
+    const t = this.tokens;
+    const tokens = this.uncached === undefined ? t : { ...t, input: this.uncached + (t.cache_read ?? 0) + (t.cache_write ?? 0) };
+    return { tokens, model: this.model, usage_source: reported ? (this.injected ? 'injected' : 'reported') : 'missing' };
   }
 
   private pushLines(chunk: Buffer): void {
@@ -73,7 +79,7 @@ export class UsageMeter {
     this.line = [];
     this.lineBytes = 0;
     this.skipping = false;
-    if (!line.startsWith('data:') || !INTERESTING.test(line)) return;
+    if (!line.startsWith('data:') || !(this.model === null ? INTERESTING : USAGE).test(line)) return;
     this.take(readUsage(parse(line.slice(5).trim())));
   }
 
@@ -81,8 +87,13 @@ export class UsageMeter {
     const all = Buffer.concat(this.body);
     this.body = [];
     if (!this.truncated) return this.take(readUsage(parse(all.toString('utf8'))));
-    // Too large to parse whole (a big embeddings answer): the usage object sits at its end.
-    this.take(readUsage({ usage: parse(lastObjectAfter(all.subarray(-TAIL_BYTES).toString('utf8'), '"usage"')) }));
+    // Too large to parse whole (a big embeddings answer): the usage object and the model sit at its end.
+    const tail = all.subarray(-TAIL_BYTES).toString('utf8');
+    const meta = parse(lastObjectAfter(tail, '"usageMetadata"'));
+    const doc = meta !== null ? { usageMetadata: meta, modelVersion: lastStringAfter(tail, '"modelVersion"') } : { usage: parse(lastObjectAfter(tail, '"usage"')), model: lastStringAfter(tail, '"model"') };
+    const reading = readUsage(doc);
+    // A whole body is the response's last word: its usage is final (a Gemini body's finishReason is not in the tail).
+    if (reading) this.take({ ...reading, final: reading.tokens !== undefined });
   }
 
   private take(reading: UsageReading | null): void {
@@ -90,6 +101,7 @@ export class UsageMeter {
     if (reading.model !== undefined && this.model === null) this.model = reading.model;
     // Later readings hold running totals (Anthropic's message_delta, Gemini's chunks): they replace, kind by kind.
     if (reading.tokens) this.tokens = { ...this.tokens, ...reading.tokens };
+    if (reading.uncached !== undefined) this.uncached = reading.uncached;
     if (reading.final) this.final = true;
   }
 }
@@ -100,6 +112,13 @@ function parse(text: string): unknown {
   } catch {
     return null;
   }
+}
+
+/** The string value of the last `key: "..."` in `text` (a plain one, as a model name is), or undefined. */
+function lastStringAfter(text: string, key: string): string | undefined {
+  const at = text.lastIndexOf(key);
+  if (at === -1) return undefined;
+  return /^\s*:\s*"([^"\\]{1,256})"/.exec(text.slice(at + key.length, at + key.length + 300))?.[1];
 }
 
 /** The JSON object text that follows the last `key:` in `text` (balanced braces, strings respected), or ''. */

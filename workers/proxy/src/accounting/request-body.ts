@@ -1,8 +1,11 @@
-// The request body of a chat stream whose usage Raypher asks for (include_usage): read whole, rewritten once.
+// The request bodies Raypher reads before forwarding: one whose model may be routed ([[proxy.model_routes]]) and a
+// chat stream whose usage Raypher asks for (include_usage). Read whole, parsed once, rewritten at most once.
 // Every other request streams through untouched (upstream-request.ts).
 import type { IncomingMessage } from 'node:http';
+import type { ModelRoutes } from '../model-routes.js';
 import type { Route } from '../providers.js';
-import { askForUsage } from './include-usage.js';
+import type { Refusal } from '../refusals.js';
+import { askForUsage, jsonObject, withUsageAsked } from './include-usage.js';
 
 export interface PreparedBody {
   body: Buffer;
@@ -10,17 +13,41 @@ export interface PreparedBody {
   clientBytes: number;
   /** stream_options.include_usage was added: the response's usage chunk is taken out again. */
   injected: boolean;
+  /** Where the request goes: the path's route, or the one its model is routed to. */
+  route: Route;
 }
 
 const CHAT_COMPLETIONS = /\/chat\/completions$/;
 
-/** null when the body streams as it is; else the body, read and maybe rewritten (rejects if the client goes away). */
-export function prepareBody(req: IncomingMessage, route: Route, maxBytes: number): Promise<PreparedBody> | null {
-  if (!route.provider.injectUsage || req.method !== 'POST' || !CHAT_COMPLETIONS.test(route.auditPath)) return null;
-  // A content-length body within the limit (checked before the decision); chunked bodies stream as they are.
+/** An OpenAI-compatible chat completion to a provider whose streams Raypher asks usage for. */
+const asksUsage = (r: Route, req: IncomingMessage) => r.provider.injectUsage && req.method === 'POST' && CHAT_COMPLETIONS.test(r.after);
+
+/**
+ * null when the body streams as it is; else the body, read and maybe rewritten, with its route, or the refusal of
+ * its model's route (rejects if the client goes away). Only a JSON POST body with a content-length within the limit
+ * (checked before the decision) is read; a chunked body goes by its path as it is.
+ */
+export function prepareBody(req: IncomingMessage, route: Route, maxBytes: number, models: ModelRoutes): Promise<PreparedBody | Refusal> | null {
+  const byModel = req.method === 'POST' && models.applyTo(route.provider);
+  if (!byModel && !asksUsage(route, req)) return null;
   const length = Number(req.headers['content-length'] ?? NaN);
   if (!Number.isSafeInteger(length) || length <= 0 || length > maxBytes || req.headers['transfer-encoding'] !== undefined) return null;
   if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) return null;
+  return readWhole(req, length).then((body) => {
+    if (!byModel) {
+      const asked = askForUsage(body);
+      return { body: asked ?? body, clientBytes: body.length, injected: asked !== null, route };
+    }
+    const doc = jsonObject(body);
+    const model = doc?.model;
+    const routed = typeof model === 'string' ? models.route(route, model) : route;
+    if ('kind' in routed) return routed;
+    const asked = asksUsage(routed, req) ? withUsageAsked(body, doc) : null;
+    return { body: asked ?? body, clientBytes: body.length, injected: asked !== null, route: routed };
+  });
+}
+
+function readWhole(req: IncomingMessage, length: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const parts: Buffer[] = [];
     let got = 0;
@@ -28,11 +55,7 @@ export function prepareBody(req: IncomingMessage, route: Route, maxBytes: number
       got += c.length;
       parts.push(c);
     });
-    req.once('end', () => {
-      const body = Buffer.concat(parts, got);
-      const asked = askForUsage(body);
-      resolve({ body: asked ?? body, clientBytes: got, injected: asked !== null });
-    });
+    req.once('end', () => resolve(Buffer.concat(parts, Math.min(got, length))));
     req.once('error', reject);
     req.once('close', () => {
       if (!req.complete) reject(new Error('client went away'));

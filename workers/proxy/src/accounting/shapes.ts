@@ -27,13 +27,13 @@ function openAiResponses(u: Json): TokenCounts {
   return counts({ input: count(u.input_tokens), output: count(u.output_tokens), cache_read: count(inDetails.cached_tokens), reasoning: count(outDetails.reasoning_tokens) });
 }
 
-/** Anthropic: input_tokens excludes the cache; cache reads and writes are counted beside it, so input is the sum. */
-function anthropic(u: Json): TokenCounts {
-  const plain = count(u.input_tokens);
-  const read = count(u.cache_read_input_tokens);
-  const write = count(u.cache_creation_input_tokens);
-  const input = plain === undefined && read === undefined && write === undefined ? undefined : (plain ?? 0) + (read ?? 0) + (write ?? 0);
-  return counts({ input, output: count(u.output_tokens), cache_read: read, cache_write: write });
+/**
+ * Anthropic: input_tokens excludes the cache; cache reads and writes are counted beside it. The parts are kept
+ * apart (`uncached`) and input is their sum once the response is read (meter.ts): a message_delta carries running
+ * totals in which any part may be null, so a later event must replace each part alone, never the sum.
+ */
+function anthropic(u: Json): Pick<UsageReading, 'tokens' | 'uncached'> {
+  return { tokens: counts({ output: count(u.output_tokens), cache_read: count(u.cache_read_input_tokens), cache_write: count(u.cache_creation_input_tokens) }), uncached: count(u.input_tokens) };
 }
 
 /** Gemini: candidatesTokenCount excludes thinking (thoughtsTokenCount), which is billed as output. */
@@ -56,9 +56,9 @@ export function readUsage(doc: unknown): UsageReading | null {
   // Anthropic stream: message_start carries the input side; message_delta the running output count (final).
   if (doc.type === 'message_start' && isObject(doc.message)) {
     const m = doc.message;
-    return { tokens: isObject(m.usage) ? anthropic(m.usage) : undefined, model: text(m.model), final: false };
+    return { ...(isObject(m.usage) ? anthropic(m.usage) : {}), model: text(m.model), final: false };
   }
-  if (doc.type === 'message_delta') return isObject(doc.usage) ? { tokens: anthropic(doc.usage), final: true } : null;
+  if (doc.type === 'message_delta') return isObject(doc.usage) ? { ...anthropic(doc.usage), final: true } : null;
   // OpenAI Responses stream: the terminal events carry the whole response object.
   if (typeof doc.type === 'string' && doc.type.startsWith('response.') && isObject(doc.response)) {
     const r = doc.response;
@@ -68,8 +68,8 @@ export function readUsage(doc: unknown): UsageReading | null {
   const model = text(doc.model);
   if (!isObject(doc.usage)) return model === undefined ? null : { model, final: false };
   const u = doc.usage;
-  if (doc.type === 'message') return { tokens: anthropic(u), model, final: true };
+  if (doc.type === 'message') return { ...anthropic(u), model, final: true };
   if ('prompt_tokens' in u) return { tokens: openAiChat(u), model, final: true };
   if (doc.object === 'response' || 'input_tokens_details' in u || 'output_tokens_details' in u) return { tokens: openAiResponses(u), model, final: true };
-  return { tokens: anthropic(u), model, final: true };
+  return { ...anthropic(u), model, final: true };
 }

@@ -31,6 +31,8 @@ export interface UsageRecord {
 /** What one JSON document (a body or one SSE event) says; `final` when it carries the response's last word on usage. */
 export interface UsageReading {
   tokens?: TokenCounts;
+  /** Anthropic's input_tokens, which leaves out the cache: `input` = this + cache_read + cache_write. */
+  uncached?: number;
   model?: string;
   final: boolean;
 }
