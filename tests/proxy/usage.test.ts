@@ -108,6 +108,12 @@ describe('usage accounting end to end', () => {
     expect(metrics).toMatch(/raypher_proxy_requests_total\{identity="mixer",provider="anthropic",status="200"\} 2/);
     const health = (await (await fetch(`http://${healthAddress}/health`)).json()) as { proxy: { usage_today: Tokens & { requests: number } } };
     expect(health.proxy.usage_today).toMatchObject({ ...sum, requests: MIX.length, cost_micro_usd: cost, unpriced });
+    // A proxy killed and restarted starts today's totals from the day's audit rows, not from 0.
+    const proxyPid = (await d.status()).workers.find((w) => w.name === 'proxy')?.pid as number;
+    process.kill(proxyPid, 'SIGKILL');
+    await waitFor(async () => (await d.status()).workers.find((w) => w.name === 'proxy' && w.state === 'running' && w.pid !== proxyPid) || undefined, 20_000, 'proxy back');
+    const after = (await (await fetch(`http://${healthAddress}/health`)).json()) as typeof health;
+    expect(after.proxy.usage_today).toMatchObject({ ...sum, requests: MIX.length, cost_micro_usd: cost, unpriced });
 
     await d.stop();
     for (const k of [key, anthropicKey, geminiKey]) {
@@ -129,6 +135,8 @@ describe('usage accounting end to end', () => {
       return r.length > 0 ? r : undefined;
     }, 10_000, 'a proxy.request row');
     expect(row?.data.cost_micro_usd).toBe(3 * 1 + 2 * 2); // 3 input at $1/M, 2 output at $2/M, in micro-USD
+    // Reports name the date of the table in force, not the shipped one's.
+    expect((await ctl(home, ['usage'])).stdout).toContain('prices as of 2026-11-01');
     await d.stop();
     expect(readFileSync(file, 'utf8')).toContain('gpt-test');
   });

@@ -53,8 +53,8 @@ function withKey(d: ForwardDeps, x: Exchange, a: Allowed, route: Route, prepared
 }
 
 function vaultRefusal(err: unknown): Refusal {
-  const detail = isRaypherError(err) ? err.message : 'vault unavailable';
-  return isRaypherError(err) && err.code === 'ERR_VAULT_NOT_FOUND' ? { kind: 'no_key', detail } : { kind: 'vault_failed', detail };
+  if (!isRaypherError(err)) return { kind: 'vault_failed', detail: 'the vault did not give the key; check raypherctl status', code: 'ERR_VAULT_UNREACHABLE' };
+  return err.code === 'ERR_VAULT_NOT_FOUND' ? { kind: 'no_key', detail: err.message } : { kind: 'vault_failed', detail: err.message, code: err.code };
 }
 
 function send(d: ForwardDeps, x: Exchange, a: Allowed, route: Route, key: string, prepared: PreparedBody | null): void {

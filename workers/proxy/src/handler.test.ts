@@ -56,7 +56,7 @@ async function proxy(o: Options) {
   const post = async () => {
     const r = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, { method: 'POST', headers: { connection: 'close' }, body: '{}' });
     const text = await r.text();
-    return { status: r.status, code: r.status === 200 ? null : (JSON.parse(text) as { error: { code: string } }).error.code, text };
+    return { status: r.status, code: r.status === 200 ? null : (JSON.parse(text) as { error: { code: string } }).error.code, text, id: r.headers.get('x-raypher-request-id') };
   };
   return { post, rows, identity };
 }
@@ -68,6 +68,10 @@ describe('request path', () => {
     await expect(p.post()).resolves.toMatchObject({ status: 503, code: 'ERR_PROXY_IDENTITY_FAILED' });
     expect(p.rows).toEqual([['proxy.denied', expect.objectContaining({ reason: 'no_process', detail: expect.stringContaining('identify'), entry_id: null, path: '/v1/chat/completions', script: null })]]);
     expect(begun).toBe(0);
+    // A refusal names its request like a forwarded answer does, with the id of its audit row.
+    const again = await p.post();
+    expect(again.id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(p.rows[1]?.[1].request_id).toBe(again.id);
   });
 
   it('an identification thread that dies: each request fails closed, and a fresh thread takes the next one', async () => {
@@ -88,7 +92,7 @@ describe('request path', () => {
         if (!journalUp) throw new RaypherError('ERR_AUDIT_JOURNAL', 'disk full');
       },
     });
-    await expect(p.post()).resolves.toMatchObject({ status: 503, code: 'ERR_PROXY_UPSTREAM' });
+    await expect(p.post()).resolves.toMatchObject({ status: 503, code: 'ERR_VAULT_UNREACHABLE' });
     vaultUp = true;
     await expect(p.post()).resolves.toMatchObject({ status: 503, code: 'ERR_AUDIT_JOURNAL' });
     journalUp = true;

@@ -43,7 +43,6 @@ export function createHandler(deps: HandlerDeps): ProxyHandler {
   /** Step 2: the decision, then step 3: forward (body, key, upstream) or refuse. */
   const serve = (req: IncomingMessage, res: ServerResponse, t0: number, verdict: Known): void => {
     const requestId = randomUUID();
-    res.setHeader('x-raypher-request-id', requestId);
     const caller = verdict instanceof Error ? null : verdict.caller;
     const facts: RequestFacts = { requestId, method: req.method, path: pathOnly(req.url), who: whoOf(caller), script: caller?.script ?? null };
     const x: Exchange = { req, res, t0, facts, forwarded: false, abort: null };

@@ -7,7 +7,6 @@ import type { WorkerModule } from '@raypher/shared/worker';
 import { AllowList } from './allow-list.js';
 import { allowHandlers } from './allow-ops.js';
 import { loadPriceTable } from './accounting/price-file.js';
-import { PRICES_AS_OF } from './accounting/price-table.js';
 import { UsageBook } from './accounting/usage-book.js';
 import { AuditBatcher } from './audit-batch.js';
 import { CallerVerdicts } from './caller-verdicts.js';
@@ -68,6 +67,7 @@ export const proxyWorker: WorkerModule<'proxy'> = {
     // The price table is read once (price_file is a restart-only key): a bad file stops the proxy with the reason.
     const prices = loadPriceTable(config.price_file);
     const usage = new UsageBook(() => prices, metrics);
+    usage.seed(await usageReport(db, 'day', UsageBook.midnight()));
     const verdicts = new CallerVerdicts(identity, () => config.identity_max_age_ms, metrics);
     const handler = createHandler({ config: () => config, providers: () => providers, models: () => models, verdicts, allowList, onCodeChanged: (id) => void markCodeChanged(id), panic, limiter: new RateLimiter(), vault, upstreams, audit, logger: ctx.logger, stats, metrics, connections, usage });
 
@@ -109,7 +109,7 @@ export const proxyWorker: WorkerModule<'proxy'> = {
       'panic.status': () => panic.status(),
       'usage.report': async ({ args }) => {
         const since = new Date(Date.now() - args.sinceSecs * 1000).toISOString();
-        return { since, lines: await usageReport(db, args.by, since), pricesAsOf: PRICES_AS_OF };
+        return { since, lines: await usageReport(db, args.by, since), pricesAsOf: prices.asOf ?? 'none (empty table)' };
       },
     });
 

@@ -19,7 +19,8 @@ export type Refusal =
   | { kind: 'model_api'; model: string; provider: string; api: string; pathApi: string; path: string }
   | { kind: 'rate_limited'; provider: string; perMinute: number; retryAfterSecs: number }
   | { kind: 'no_key'; detail: string }
-  | { kind: 'vault_failed'; detail: string }
+  /** The vault could not give the key: its own code (unreachable, locked, …) goes to the client. */
+  | { kind: 'vault_failed'; detail: string; code: ErrorCode }
   | { kind: 'journal_failed'; detail: string }
   | { kind: 'upstream_failed'; provider: string; cause: string }
   | { kind: 'upstream_timeout'; provider: string }
@@ -42,6 +43,8 @@ export interface RequestFacts {
 export interface Row<R> {
   status: number;
   code: ErrorCode;
+  /** A code that depends on the refusal (the vault's own); else `code`. */
+  codeOf?(r: R): ErrorCode;
   message(r: R): string;
   /** The proxy.denied reason this refusal counts under (raypher_proxy_denied_total); absent: not counted. */
   metric?(r: R): string;
@@ -129,7 +132,7 @@ export const REFUSALS: Table = {
     audit: (r, f) => [['proxy.rate_limited', { request_id: f.requestId, provider: r.provider, ...f.who, limit_per_minute: r.perMinute }]],
   },
   no_key: { status: 503, code: 'ERR_PROXY_NO_KEY', message: (r) => r.detail },
-  vault_failed: { status: 503, code: 'ERR_PROXY_UPSTREAM', message: (r) => r.detail },
+  vault_failed: { status: 503, code: 'ERR_VAULT_UNREACHABLE', codeOf: (r) => r.code, message: (r) => r.detail },
   journal_failed: { status: 503, code: 'ERR_AUDIT_JOURNAL', message: (r) => `the key use could not be recorded, so no key was used: ${r.detail}` },
   upstream_failed: { status: 502, code: 'ERR_PROXY_UPSTREAM', message: (r) => `${r.provider} upstream failed: ${r.cause}` },
   upstream_timeout: { status: 504, code: 'ERR_PROXY_UPSTREAM_TIMEOUT', message: (r) => `${r.provider} upstream did not answer in time` },

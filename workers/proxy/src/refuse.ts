@@ -23,15 +23,15 @@ export function refuse(d: RefuseDeps, x: Exchange, r: Refusal): void {
     if (r.reason === 'code_changed' && r.entryId !== null) d.onCodeChanged(r.entryId);
     if (d.config().on_deny === 'drop') return void x.req.socket.destroy();
   }
-  const headers = row.headers?.(r) ?? {};
+  const headers: Record<string, string> = { ...row.headers?.(r), 'x-raypher-request-id': x.facts.requestId };
   if (row.close) headers.connection = 'close';
-  writeError(x.res, row.status, row.code, row.message(r), x.t0, headers, row.body?.(r));
+  writeError(x.res, row.status, row.codeOf?.(r) ?? row.code, row.message(r), x.t0, headers, row.body?.(r));
 }
 
 /** A refusal answered on the raw socket (an upgrade, CONNECT, a connection over the cap); `facts` null: not audited. */
 export function refuseSocket(d: RefuseDeps, socket: Duplex, r: Extract<Refusal, { kind: 'tunnel' | 'too_many_connections' }>, facts: RequestFacts | null): void {
   const row = facts ? record(d, r, facts) : count(d, r);
-  replyRaw(socket, row.status, row.code, row.message(r), row.headers?.(r));
+  replyRaw(socket, row.status, row.codeOf?.(r) ?? row.code, row.message(r), row.headers?.(r));
 }
 
 function record<R extends Refusal>(d: RefuseDeps, r: R, facts: RequestFacts): Row<R> {

@@ -18,6 +18,7 @@ describe('loadPriceTable', () => {
     const t = loadPriceTable(file(JSON.stringify({ prices: [{ provider: 'groq', model: 'llama-3.3-70b*', effective: '2026-11-01', input: 590_000, output: 790_000 }] })));
     expect(t.cost('groq', 'llama-3.3-70b-versatile', { input: 1_000_000, output: 1_000_000 })).toBe(1_380_000);
     expect(t.find('openai', 'gpt-4o-mini')).toBeNull();
+    expect(t.asOf).toBe('2026-11-01');
   });
 
   it.each([

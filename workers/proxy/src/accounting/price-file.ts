@@ -1,12 +1,14 @@
-// The price table in force: the shipped one, or an operator's JSON file ([proxy] price_file) that replaces it whole.
+// The price table in force: the one shipped as data beside the worker's code (workers/proxy/prices.json, part of the
+// signed worker bundle), or an operator's file of the same shape ([proxy] price_file) that replaces it whole.
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { RaypherError } from '@raypher/shared/errors';
 import { array, int, object, optional, str } from '@raypher/shared/ipc';
-import { SHIPPED_PRICES } from './price-table.js';
 import { PriceTable } from './prices.js';
 
 const microUsd = int({ min: 0, max: 1_000_000_000_000 });
 const priceFile = object({
+  about: optional(str({ max: 1000 })),
   prices: array(
     object({
       provider: str({ max: 64 }),
@@ -21,17 +23,23 @@ const priceFile = object({
   ),
 });
 
+/** The shipped table: dist/accounting/ → the package root, where package.json `files` ships it. */
+export const SHIPPED_PRICE_FILE = fileURLToPath(new URL('../../prices.json', import.meta.url));
+
+/** The shipped table ('') or the operator's file. A table that cannot be read or parsed stops the proxy with the reason. */
 export function loadPriceTable(file: string): PriceTable {
-  if (file === '') return new PriceTable(SHIPPED_PRICES);
+  const path = file === '' ? SHIPPED_PRICE_FILE : file;
+  const what = file === '' ? `the shipped price table ${path}` : `proxy.price_file ${path}`;
+  const fix = file === '' ? 'reinstall Raypher, or set [proxy] price_file' : 'fix the path or leave price_file empty for the shipped table';
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new RaypherError('ERR_CONFIG_INVALID', `proxy.price_file ${file} cannot be read (${(err as NodeJS.ErrnoException).code}); fix the path or leave price_file empty for the shipped table`);
+    throw new RaypherError('ERR_CONFIG_INVALID', `${what} cannot be read (${(err as NodeJS.ErrnoException).code}); ${fix}`);
   }
   try {
     return new PriceTable(priceFile.parse(JSON.parse(text)).prices);
   } catch (err) {
-    throw new RaypherError('ERR_CONFIG_INVALID', `proxy.price_file ${file} is not a valid price table: ${(err as Error).message}; see docs/usage.md for its shape`);
+    throw new RaypherError('ERR_CONFIG_INVALID', `${what} is not a valid price table: ${(err as Error).message}; see docs/usage.md for its shape`);
   }
 }

@@ -1,7 +1,6 @@
-import { PriceTable } from './prices.js';
-import { SHIPPED_PRICES } from './price-table.js';
+import { loadPriceTable } from './price-file.js';
 
-const table = new PriceTable(SHIPPED_PRICES);
+const table = loadPriceTable('');
 
 describe('PriceTable', () => {
   it('prices an OpenAI chat completion with cached input at the cached rate', () => {
@@ -13,6 +12,10 @@ describe('PriceTable', () => {
   it('prices Anthropic cache writes and reads at their own rates', () => {
     const cost = table.cost('anthropic', 'claude-sonnet-4-5-20250929', { input: 3097, cache_read: 2048, cache_write: 1024, output: 15 });
     expect(cost).toBe(Math.round((25 * 3_000_000 + 2048 * 300_000 + 1024 * 3_750_000 + 15 * 15_000_000) / 1_000_000));
+  });
+
+  it('says the newest effective date it holds', () => {
+    expect(table.asOf).toMatch(/^\d{4}-\d{2}-\d{2}$/);
   });
 
   it('takes the longest matching pattern', () => {

@@ -17,9 +17,12 @@ export interface PriceEntry {
 export class PriceTable {
   /** Longest pattern first, so `gpt-4o-mini*` wins over `gpt-4o*`. */
   private readonly entries: readonly PriceEntry[];
+  /** The newest effective date in the table (YYYY-MM-DD), or null for an empty one: reports show it. */
+  readonly asOf: string | null;
 
   constructor(entries: readonly PriceEntry[]) {
     this.entries = [...entries].sort((a, b) => b.model.length - a.model.length);
+    this.asOf = entries.reduce<string | null>((max, e) => (max === null || e.effective > max ? e.effective : max), null);
   }
 
   find(provider: string, model: string | null): PriceEntry | null {

@@ -1,4 +1,5 @@
 // What each completed exchange spent: priced, counted in today's totals (/health) and the per-identity metrics.
+import type { UsageLine } from '@raypher/shared/db';
 import type { ProxyMetrics } from '../metrics.js';
 import type { PriceTable } from './prices.js';
 import { TOKEN_KINDS, type TokenCounts, type UsageRecord } from './types.js';
@@ -36,6 +37,22 @@ export class UsageBook {
     if (cost === null) t.unpriced++;
     else t.cost_micro_usd += cost;
     return cost;
+  }
+
+  /**
+   * Starts today's totals from the day's audit rows (`raypherctl usage --by day`'s line for today), so a restarted
+   * or swapped proxy keeps counting where the last one stopped. The per-identity counters start at 0, as counters do.
+   */
+  seed(lines: readonly UsageLine[]): void {
+    const t = this.current();
+    const line = lines.find((l) => l.key === t.date);
+    if (!line) return;
+    this.totals = { date: t.date, requests: line.requests, ...line.tokens, cost_micro_usd: line.cost_micro_usd, unpriced: line.unpriced };
+  }
+
+  /** The UTC midnight that starts today's totals (ISO), for the seed's query. */
+  static midnight(): string {
+    return `${today()}T00:00:00.000Z`;
   }
 
   today(): UsageToday {
