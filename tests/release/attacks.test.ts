@@ -49,7 +49,7 @@ describe('update attacks', () => {
     expect(state(kit).last_check?.alert).toBe(true);
   });
 
-  it('endless data: the download stops at the signed length', async () => {
+  it('endless data: the download stops at the signed length, a verification failure that alerts at once', async () => {
     const kit = await stagedKit();
     const t = publishSynthetic(kit, { version: '0.1.2', counter: 2 });
     let sent = 0;
@@ -66,7 +66,8 @@ describe('update attacks', () => {
       res.on('close', () => (closed = true));
       pump();
     });
-    await expectRefusedUnchanged(kit, 'ERR_UPDATE_FETCH', /sent more than its signed length of \d+ bytes/);
+    await expectRefusedUnchanged(kit, 'ERR_UPDATE_VERIFY', /bundle raypher-bundle-0\.1\.2.* failed TUF verification: .* sent more than its signed length of \d+ bytes/);
+    expect(state(kit).last_check?.alert).toBe(true);
     for (let i = 0; i < 100 && !closed; i++) await new Promise((r) => setTimeout(r, 20));
     expect(closed).toBe(true);
     expect(sent).toBeLessThan(64 * 1024 * 1024);

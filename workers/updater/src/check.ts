@@ -5,7 +5,7 @@ import { Updater, type TargetFile } from 'tuf-js';
 import { isRaypherError, toRaypherError, type RaypherError } from '@raypher/shared/errors';
 import { fsyncDir } from './atomic-file.js';
 import { breakerTripped, nextCheckDelaySecs } from './backoff.js';
-import { CappedFetcher, FETCH_TIMEOUTS, type FetchTimeouts } from './capped-fetcher.js';
+import { CappedFetcher, FETCH_TIMEOUTS, sentTooMuch, type FetchTimeouts } from './capped-fetcher.js';
 import { extractEntries, type OnEntry } from './extract-bundle.js';
 import { ensureUpdaterDirs, recoverState, removeLeftovers } from './recover.js';
 import { currentNode, currentPlatform, type TargetCustom } from './release-format.js';
@@ -55,6 +55,8 @@ function signedTargets(json: unknown): SignedTarget[] {
 function classify(err: unknown, fetcher: CappedFetcher, what: string): RaypherError {
   if (isRaypherError(err)) return err;
   if (err instanceof UnsafeArchiveError) return archiveError(`${what}: ${err.message}`, err);
+  // More bytes than signed is the server lying about a signed length (endless data), not the network failing.
+  if (fetcher.lastFailure !== null && sentTooMuch(fetcher.lastFailure)) return verifyError(`${what} failed TUF verification: ${describe(fetcher.lastFailure)}`, err);
   if (fetcher.lastFailure !== null) return fetchError(`${what}: ${describe(fetcher.lastFailure)}; check [updater] metadata_url/targets_url and the network`, err);
   return verifyError(`${what} failed TUF verification: ${describe(err)}`, err);
 }
