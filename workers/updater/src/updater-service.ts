@@ -1,9 +1,10 @@
 // The running updater: one check at a time (scheduled or asked for), each outcome audited, measured and handed to the supervisor.
 import { readActivationFacts } from './activation-facts.js';
-import type { AuditLedger, EventName } from '@raypher/shared/db';
+import type { AuditLedger, Db, EventName } from '@raypher/shared/db';
 import { RaypherError, toRaypherError } from '@raypher/shared/errors';
 import { PROTOCOL_VERSION, type Caller, type UpdateCheckResult, type UpdateStatus } from '@raypher/shared/ipc';
 import type { Logger } from '@raypher/shared/logging';
+import { BREAKER } from './backoff.js';
 import { checkForUpdate, setUpdatesPaused } from './check.js';
 import { CheckTimer, firstCheckInMs, nextCheckInMs } from './check-schedule.js';
 import type { InstalledRelease } from './installed-bundle.js';
@@ -24,6 +25,8 @@ export interface ServiceDeps {
   readonly configFile: string;
   readonly installed: InstalledRelease;
   readonly audit: AuditLedger;
+  /** raypher.db: alerts go into its `alerts` queue, as the scanner's do. */
+  readonly db: Db;
   readonly logger: Logger;
   /** Tells the supervisor a verified bundle is staged (WorkerEvents.bundleStaged). */
   readonly onStaged: (notice: StagedNotice) => void;
@@ -166,7 +169,20 @@ export class UpdaterService {
     if (data.alert) this.deps.logger.error(rejected ? 'ALERT: an update was refused by verification' : 'ALERT: update checks keep failing; backing off', data);
     else this.deps.logger.warn('update check failed', data);
     await this.record(rejected ? 'update.rejected' : 'update.failed', data);
+    // Into the alert queue: every refusal, and the breaker once as it trips (not again while it stays open).
+    if (rejected) await this.raiseAlert('update.rejected', `update refused by verification (${err.code}): ${err.message}`);
+    else if (data.alert && st.consecutive_failures === BREAKER.threshold) {
+      await this.raiseAlert('update.breaker', `update checks failed ${st.consecutive_failures} times in a row; backing off until ${st.next_check_at ?? '-'}; last error ${err.code}: ${err.message}`);
+    }
     return err;
+  }
+
+  private async raiseAlert(type: string, message: string): Promise<void> {
+    try {
+      await this.deps.db.run('INSERT INTO alerts (ts, type, source, message) VALUES (?, ?, ?, ?)', [new Date().toISOString(), type, 'updater', message]);
+    } catch (err) {
+      this.deps.logger.error('alert insert failed', { type, error: toRaypherError(err, 'alert insert').message });
+    }
   }
 
   /** An audit row the ledger could not take is logged, never allowed to hide the check's own outcome. */

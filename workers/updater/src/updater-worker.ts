@@ -21,6 +21,7 @@ export const updaterWorker: WorkerModule<'updater'> = {
         configFile,
         installed: readInstalledRelease(),
         audit: new AuditLedger(auditDb, 'updater'),
+        db: auditDb,
         logger: ctx.logger,
         onStaged: (notice) => ctx.emit(WorkerEvents.bundleStaged, notice),
       },
