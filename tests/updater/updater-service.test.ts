@@ -2,6 +2,7 @@
 // which alerts it queues.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { PROTOCOL_VERSION } from '@raypher/shared/ipc';
 import { AuditLedger, openRaypherDb, type Db } from '@raypher/shared/db';
 import { closeLogger, createLogger, type Logger } from '@raypher/shared/logging';
 import { UpdaterService, type StagedNotice } from '../../workers/updater/src/updater-service.js';
@@ -107,6 +108,21 @@ describe('UpdaterService', () => {
     kit.server.clearOverrides();
     expect(await service.check('schedule', undefined, true)).toMatchObject({ result: 'staged' });
     expect(await alertRows()).toHaveLength(2);
+    await service.stop();
+  }, 60_000);
+
+  it('a newer release for another protocol is audited as checked with needs_supervisor, without a refusal or an alert', async () => {
+    const service = await serviceOnNewKit();
+    publishSynthetic(kit, { version: '0.1.1', counter: 1 });
+    publishSynthetic(kit, { version: '0.2.0', counter: 2, protocol: PROTOCOL_VERSION + 1 });
+    for (let i = 0; i < 4; i++) expect(await service.check('schedule', undefined, true)).toMatchObject({ result: i === 0 ? 'staged' : 'up_to_date', staged: { version: '0.1.1' } });
+    const waiting = { version: '0.2.0', release_counter: 2, protocol: PROTOCOL_VERSION + 1 };
+    expect(service.needsSupervisor()).toEqual(waiting);
+    expect(service.status()).toMatchObject({ state: 'staged', consecutive_failures: 0, available: { version: '0.1.1' }, last_check: { result: 'up_to_date', alert: false, error_code: null, detail: expect.stringContaining('a newer release needs a newer supervisor') } });
+    const rows = await auditTypes();
+    expect(rows.map((r) => r.type)).toEqual(['update.checked', 'update.staged', 'update.checked', 'update.checked', 'update.checked']);
+    expect(rows.filter((r) => r.type === 'update.checked').every((r) => JSON.stringify(r.data.needs_supervisor) === JSON.stringify(waiting))).toBe(true);
+    expect(await alertRows()).toEqual([]);
     await service.stop();
   }, 60_000);
 });

@@ -66,7 +66,7 @@ export const ERROR_CODES = {
   ERR_RELEASE_REPO: 'The TUF repository is missing, malformed, or could not be updated.',
   ERR_UPDATE_CONFIG: '[updater] is enabled but its trusted root or URLs are missing or invalid.',
   ERR_UPDATE_FETCH: 'The update repository could not be reached, or a download failed or timed out.',
-  ERR_UPDATE_VERIFY: 'Update metadata or a bundle failed verification (signature, hash, length or more bytes than signed, expiry, rollback, release counter, protocol).',
+  ERR_UPDATE_VERIFY: 'Update metadata or a bundle failed verification (signature, hash, length or more bytes than signed, expiry, rollback, release counter).',
   ERR_UPDATE_ARCHIVE: 'A downloaded bundle is not a safe archive (absolute paths, .., outside links, device files, too large) or its bundle.json disagrees with the signed metadata.',
   ERR_UPDATE_DISABLED: 'Updates are off ([updater] enabled = false); set enabled = true with the feed URLs and trusted root to check.',
   ERR_UPDATE_BUSY: 'Another update operation holds the updater’s lock; try again when it ends.',

@@ -8,7 +8,7 @@ import { BREAKER } from './backoff.js';
 import { checkForUpdate, setUpdatesPaused } from './check.js';
 import { CheckTimer, firstCheckInMs, nextCheckInMs } from './check-schedule.js';
 import type { InstalledRelease } from './installed-bundle.js';
-import { readState, type StagedBundle, type UpdaterState } from './update-state.js';
+import { readState, type StagedBundle, type UpdaterState, type WaitingRelease } from './update-state.js';
 import type { UpdaterMetrics } from './updater-metrics.js';
 import { updaterPaths } from './updater-paths.js';
 import type { ResolvedSettings } from './worker-settings.js';
@@ -114,6 +114,11 @@ export class UpdaterService {
     return this.status();
   }
 
+  /** The newest signed release this supervisor cannot run (another IPC protocol), as the last good check saw it. */
+  needsSupervisor(): WaitingRelease | null {
+    return this.state().needs_supervisor;
+  }
+
   private state(): UpdaterState {
     return readState(updaterPaths(this.deps.dataDir).stateFile, new Date());
   }
@@ -145,7 +150,8 @@ export class UpdaterService {
       const outcome = await checkForUpdate({ dataDir: this.deps.dataDir, settings: r.settings, protocols: [PROTOCOL_VERSION], installedCounter, badCounters: activation.badCounters });
       this.available = outcome.newest;
       this.metrics?.checks.inc({ result: outcome.result });
-      await this.record('update.checked', { trigger, by: by(caller), result: outcome.result, available: outcome.newest });
+      await this.record('update.checked', { trigger, by: by(caller), result: outcome.result, available: outcome.newest, needs_supervisor: outcome.needsSupervisor });
+      if (outcome.needsSupervisor !== null) this.deps.logger.info('a newer release needs a newer supervisor (update the Raypher package)', { needs_supervisor: outcome.needsSupervisor });
       const staged = outcome.result === 'staged' ? outcome.staged : null;
       if (staged !== null) {
         const notice = { version: staged.version, release_counter: staged.release_counter, dir: staged.dir, auto_apply: handOver };

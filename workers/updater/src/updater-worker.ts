@@ -57,6 +57,7 @@ export const updaterWorker: WorkerModule<'updater'> = {
             available: s.available,
             staged: s.staged === null ? null : { version: s.staged.version, release_counter: s.staged.release_counter },
             last_check: s.last_check === null ? null : { at: s.last_check.at, result: s.last_check.result, error_code: s.last_check.error_code, alert: s.last_check.alert },
+            needs_supervisor: service.needsSupervisor(),
             next_check_at: s.next_check_at,
             error: s.config_error,
           },
