@@ -1,4 +1,5 @@
-// The TUF attacks against the updater core: each refused with a clear error, nothing staged, the floors unchanged.
+// The TUF attacks against the updater core: each refused with a clear error, nothing staged, the floors unchanged; and a
+// release for a newer protocol, which is not an attack: it waits for a newer supervisor without a refusal.
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROTOCOL_VERSION } from '@raypher/shared/ipc';
@@ -49,7 +50,7 @@ describe('update attacks', () => {
     expect(state(kit).last_check?.alert).toBe(true);
   });
 
-  it('endless data: the download stops at the signed length', async () => {
+  it('endless data: the download stops at the signed length, a verification failure that alerts at once', async () => {
     const kit = await stagedKit();
     const t = publishSynthetic(kit, { version: '0.1.2', counter: 2 });
     let sent = 0;
@@ -66,7 +67,8 @@ describe('update attacks', () => {
       res.on('close', () => (closed = true));
       pump();
     });
-    await expectRefusedUnchanged(kit, 'ERR_UPDATE_FETCH', /sent more than its signed length of \d+ bytes/);
+    await expectRefusedUnchanged(kit, 'ERR_UPDATE_VERIFY', /bundle raypher-bundle-0\.1\.2.* failed TUF verification: .* sent more than its signed length of \d+ bytes/);
+    expect(state(kit).last_check?.alert).toBe(true);
     for (let i = 0; i < 100 && !closed; i++) await new Promise((r) => setTimeout(r, 20));
     expect(closed).toBe(true);
     expect(sent).toBeLessThan(64 * 1024 * 1024);
@@ -138,10 +140,29 @@ describe('update attacks', () => {
     await expectRefusedUnchanged(kit, 'ERR_UPDATE_VERIFY', /release_counter 1\), below the release_counter floor 5: the repository was rolled back/, { installedCounter: 5 });
   });
 
-  it('a bundle for another protocol version is refused', async () => {
+  it('a release for another protocol version is not staged, not refused: it waits for a newer supervisor', async () => {
     const kit = await stagedKit();
+    const before = floors(kit);
     publishSynthetic(kit, { version: '0.2.0', counter: 2, protocol: PROTOCOL_VERSION + 1 });
-    await expectRefusedUnchanged(kit, 'ERR_UPDATE_VERIFY', new RegExp(`speaks IPC protocol ${PROTOCOL_VERSION + 1} but this supervisor speaks ${PROTOCOL_VERSION}; update the Raypher package`));
+    const out = await checkForUpdate(checkContext(kit));
+    expect(out).toMatchObject({ result: 'up_to_date', staged: { version: '0.1.1' }, newest: { version: '0.1.1', release_counter: 1 }, needsSupervisor: { version: '0.2.0', release_counter: 2, protocol: PROTOCOL_VERSION + 1 } });
+    const s = state(kit);
+    expect(s).toMatchObject({ phase: 'staged', consecutive_failures: 0, needs_supervisor: { release_counter: 2 }, last_check: { result: 'up_to_date', error_code: null, alert: false } });
+    expect(s.last_check?.detail).toContain(`a newer release needs a newer supervisor: raypher-bundle-0.2.0-${currentPlatform()}.tgz (version 0.2.0, release_counter 2) speaks IPC protocol ${PROTOCOL_VERSION + 1}, this supervisor speaks ${PROTOCOL_VERSION}; update the Raypher package`);
+    // Nothing of 0.2.0 was fetched or staged, and the release floor stayed where it was.
+    expect(kit.server.requests.filter((r) => r.includes('raypher-bundle-0.2.0'))).toEqual([]);
+    expect(floors(kit)).toMatchObject({ releaseCounter: before.releaseCounter, staged: '0.1.1', bundleDirs: before.bundleDirs });
+    // A supervisor that speaks the new protocol stages it.
+    expect(await checkForUpdate(checkContext(kit, { protocols: [PROTOCOL_VERSION, PROTOCOL_VERSION + 1] }))).toMatchObject({ result: 'staged', staged: { version: '0.2.0' }, needsSupervisor: null });
+    expect(state(kit).needs_supervisor).toBeNull();
+  });
+
+  it('a bundle whose bundle.json names another protocol than its signed metadata is refused (alert)', async () => {
+    const kit = await stagedKit();
+    const path = syntheticBundle(kit.dir, { version: '0.1.2', counter: 2, protocol: PROTOCOL_VERSION + 1 });
+    addTarget(kit.repoDir, path, 'raypher-bundle-0.1.2-x.tgz', rogueCustom('0.1.2', 2), kit.keys, kit.keysDir, new Date());
+    await expectRefusedUnchanged(kit, 'ERR_UPDATE_ARCHIVE', new RegExp(`bundle\\.json says protocol ${PROTOCOL_VERSION + 1} but the signed metadata says ${PROTOCOL_VERSION}`));
+    expect(state(kit).last_check?.alert).toBe(true);
   });
 
   it('a bundle whose bundle.json disagrees with the signed metadata is refused', async () => {

@@ -16,6 +16,11 @@ export const FETCH_TIMEOUTS = {
 
 export type FetchTimeouts = { readonly [K in keyof typeof FETCH_TIMEOUTS]: number };
 
+/** The transport cut a body off at its signed length: a verification failure, unlike an unreachable server. */
+export function sentTooMuch(err: Error): boolean {
+  return err instanceof DownloadLengthMismatchError;
+}
+
 /** Remembers whether the transport failed, so a check can tell "unreachable" (fetch) from "refused" (verify). */
 export class CappedFetcher implements Fetcher {
   lastFailure: Error | null = null;

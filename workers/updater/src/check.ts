@@ -5,17 +5,17 @@ import { Updater, type TargetFile } from 'tuf-js';
 import { isRaypherError, toRaypherError, type RaypherError } from '@raypher/shared/errors';
 import { fsyncDir } from './atomic-file.js';
 import { breakerTripped, nextCheckDelaySecs } from './backoff.js';
-import { CappedFetcher, FETCH_TIMEOUTS, type FetchTimeouts } from './capped-fetcher.js';
+import { CappedFetcher, FETCH_TIMEOUTS, sentTooMuch, type FetchTimeouts } from './capped-fetcher.js';
 import { extractEntries, type OnEntry } from './extract-bundle.js';
 import { ensureUpdaterDirs, recoverState, removeLeftovers } from './recover.js';
 import { currentNode, currentPlatform, type TargetCustom } from './release-format.js';
-import { selectTarget, type Candidate, type SignedTarget } from './select-target.js';
+import { needsSupervisorNote, selectTarget, type Candidate, type SignedTarget } from './select-target.js';
 import { validateSettings, type UpdaterSettings } from './settings.js';
 import { StateStore } from './state-store.js';
 import { readBundleArchive, UnsafeArchiveError, type ArchiveLimits } from './tar-reader.js';
 import { commitWorkMetadata, prepareWorkMetadata, readWorkTargetsFile, seedTrustedMetadata } from './trusted-metadata.js';
 import { archiveError, configError, describe, fetchError, pausedError, verifyError } from './update-errors.js';
-import type { StagedBundle, UpdaterState } from './update-state.js';
+import type { StagedBundle, UpdaterState, WaitingRelease } from './update-state.js';
 import { withUpdaterLock } from './updater-lock.js';
 import { STAGING_PREFIX, updaterPaths, type UpdaterPaths } from './updater-paths.js';
 import { checkArchiveManifest } from './verify-bundle.js';
@@ -44,8 +44,12 @@ export interface CheckOutcome {
   readonly staged: StagedBundle | null;
   readonly newest: { readonly version: string; readonly release_counter: number } | null;
   readonly skipped: readonly string[];
+  /** A newer release this supervisor cannot run (another IPC protocol): reported, not refused. */
+  readonly needsSupervisor: WaitingRelease | null;
   readonly state: UpdaterState;
 }
+
+const waitingRelease = (c: Candidate | null): WaitingRelease | null => (c === null ? null : { version: c.custom.version, release_counter: c.custom.release_counter, protocol: c.custom.protocol });
 
 function signedTargets(json: unknown): SignedTarget[] {
   const targets = (json as { signed?: { targets?: Record<string, { hashes?: { sha256?: unknown }; custom?: unknown }> } }).signed?.targets ?? {};
@@ -55,6 +59,8 @@ function signedTargets(json: unknown): SignedTarget[] {
 function classify(err: unknown, fetcher: CappedFetcher, what: string): RaypherError {
   if (isRaypherError(err)) return err;
   if (err instanceof UnsafeArchiveError) return archiveError(`${what}: ${err.message}`, err);
+  // More bytes than signed is the server lying about a signed length (endless data), not the network failing.
+  if (fetcher.lastFailure !== null && sentTooMuch(fetcher.lastFailure)) return verifyError(`${what} failed TUF verification: ${describe(fetcher.lastFailure)}`, err);
   if (fetcher.lastFailure !== null) return fetchError(`${what}: ${describe(fetcher.lastFailure)}; check [updater] metadata_url/targets_url and the network`, err);
   return verifyError(`${what} failed TUF verification: ${describe(err)}`, err);
 }
@@ -98,17 +104,21 @@ class Check {
       bad: this.ctx.badCounters ?? [],
     });
     if (selection.kind === 'refused') throw verifyError(`refusing the update: ${selection.reason}`);
+    const needsSupervisor = waitingRelease(selection.needsSupervisor);
+    const note = selection.needsSupervisor === null ? '' : `; ${needsSupervisorNote(selection.needsSupervisor, this.ctx.protocols)}`;
     if (selection.kind === 'up_to_date') {
       commitWorkMetadata(this.paths);
       const newest = selection.newest === null ? null : { version: selection.newest.custom.version, release_counter: selection.newest.custom.release_counter };
-      return { result: 'up_to_date', staged: state.staged, newest, skipped: [], state: this.succeed(state.staged, 'up_to_date', `nothing newer than release_counter ${floor.release_counter}`) };
+      const detail = note === '' ? `nothing newer than release_counter ${floor.release_counter}` : `nothing newer this supervisor can run than release_counter ${floor.release_counter}${note}`;
+      return { result: 'up_to_date', staged: state.staged, newest, skipped: [], needsSupervisor, state: this.succeed(state.staged, 'up_to_date', detail, needsSupervisor) };
     }
     const staged = await this.stage(selection.candidate);
     commitWorkMetadata(this.paths);
     const previous = state.staged;
-    const next = this.succeed(staged, 'staged', `staged ${staged.version} (release_counter ${staged.release_counter})`, { release_counter: staged.release_counter, sha256: staged.sha256 });
+    const detail = `staged ${staged.version} (release_counter ${staged.release_counter})${note}`;
+    const next = this.succeed(staged, 'staged', detail, needsSupervisor, { release_counter: staged.release_counter, sha256: staged.sha256 });
     if (previous !== null && previous.dir !== staged.dir) rmSync(previous.dir, { recursive: true, force: true });
-    return { result: 'staged', staged, newest: { version: staged.version, release_counter: staged.release_counter }, skipped: selection.skipped, state: next };
+    return { result: 'staged', staged, newest: { version: staged.version, release_counter: staged.release_counter }, skipped: selection.skipped, needsSupervisor, state: next };
   }
 
   private async stage(c: Candidate): Promise<StagedBundle> {
@@ -145,7 +155,7 @@ class Check {
     return { manifestSha256: checked.manifestSha256 };
   }
 
-  private succeed(staged: StagedBundle | null, result: 'staged' | 'up_to_date', detail: string, floor?: UpdaterState['floor']): UpdaterState {
+  private succeed(staged: StagedBundle | null, result: 'staged' | 'up_to_date', detail: string, needsSupervisor: WaitingRelease | null, floor?: UpdaterState['floor']): UpdaterState {
     const now = this.now();
     return this.store.update({
       phase: staged === null ? 'idle' : 'staged',
@@ -155,6 +165,7 @@ class Check {
       staged,
       ...(floor === undefined ? {} : { floor }),
       last_check: { at: now.toISOString(), result, detail, error_code: null, alert: false },
+      needs_supervisor: needsSupervisor,
       consecutive_failures: 0,
       next_check_at: new Date(now.getTime() + this.ctx.settings.checkIntervalSecs * 1000).toISOString(),
     });

@@ -21,9 +21,13 @@ export interface Wanted {
   readonly bad?: readonly number[];
 }
 
+/**
+ * `needsSupervisor`: the newest release above the one chosen (or above the floor) that speaks an IPC protocol this
+ * supervisor does not. A normal protocol bump, so neither a refusal nor an alert: it waits for the OS package.
+ */
 export type Selection =
-  | { readonly kind: 'stage'; readonly candidate: Candidate; readonly skipped: readonly string[] }
-  | { readonly kind: 'up_to_date'; readonly newest: Candidate | null }
+  | { readonly kind: 'stage'; readonly candidate: Candidate; readonly skipped: readonly string[]; readonly needsSupervisor: Candidate | null }
+  | { readonly kind: 'up_to_date'; readonly newest: Candidate | null; readonly needsSupervisor: Candidate | null }
   | { readonly kind: 'refused'; readonly reason: string };
 
 export interface SignedTarget {
@@ -50,30 +54,35 @@ function mine(targets: readonly SignedTarget[], w: Wanted): Candidate[] {
   return out.sort((a, b) => b.custom.release_counter - a.custom.release_counter);
 }
 
+/** What status and the log say about a release that waits for a supervisor speaking its protocol. */
+export function needsSupervisorNote(c: Candidate, protocols: readonly number[]): string {
+  return `a newer release needs a newer supervisor: ${describeRelease(c)} speaks IPC protocol ${c.custom.protocol}, this supervisor speaks ${protocols.join(', ')}; update the Raypher package (the supervisor) to get it`;
+}
+
 export function selectTarget(targets: readonly SignedTarget[], w: Wanted): Selection {
   const candidates = mine(targets, w).filter((c) => !(w.bad ?? []).includes(c.custom.release_counter));
   const floor = w.floor.release_counter;
+  const speaks = (c: Candidate) => w.protocols.includes(c.custom.protocol);
   const above = candidates.filter((c) => c.custom.release_counter > floor);
-  const eligible = above.filter((c) => w.protocols.includes(c.custom.protocol));
-  const first = eligible[0];
+  const first = above.find(speaks);
   if (first !== undefined) {
-    const skipped = above.filter((c) => !eligible.includes(c)).map((c) => `${describeRelease(c)} needs IPC protocol ${c.custom.protocol}`);
-    return { kind: 'stage', candidate: first, skipped };
+    const others = above.filter((c) => !speaks(c));
+    const skipped = others.map((c) => `${describeRelease(c)} needs IPC protocol ${c.custom.protocol}`);
+    return { kind: 'stage', candidate: first, skipped, needsSupervisor: others.find((c) => c.custom.release_counter > first.custom.release_counter) ?? null };
   }
-  const newestAbove = above[0];
-  if (newestAbove !== undefined) {
-    return { kind: 'refused', reason: `${describeRelease(newestAbove)} speaks IPC protocol ${newestAbove.custom.protocol} but this supervisor speaks ${w.protocols.join(', ')}; update the Raypher package (the supervisor) first` };
-  }
-  const top = candidates[0];
-  if (top === undefined) return { kind: 'up_to_date', newest: null };
-  if (top.custom.release_counter < floor) {
+  // Every release above the floor (if any) speaks another protocol; the rest of the rules judge what is at or below it.
+  const needsSupervisor = above[0] ?? null;
+  const rest = candidates.filter((c) => c.custom.release_counter <= floor);
+  const top = rest[0];
+  if (top === undefined) return { kind: 'up_to_date', newest: null, needsSupervisor };
+  if (needsSupervisor === null && top.custom.release_counter < floor) {
     return { kind: 'refused', reason: `the newest ${w.channel} release for ${w.platform} is ${describeRelease(top)}, below the release_counter floor ${floor}: the repository was rolled back to an older release` };
   }
-  const impostor = candidates.find((c) => c.custom.release_counter === floor && w.floor.sha256 !== null && c.sha256 !== w.floor.sha256);
+  const impostor = rest.find((c) => c.custom.release_counter === floor && w.floor.sha256 !== null && c.sha256 !== w.floor.sha256);
   if (impostor !== undefined) {
     return { kind: 'refused', reason: `${describeRelease(impostor)} reuses the release_counter floor ${floor} with different contents than the bundle staged at that counter; a release counter is never reused` };
   }
-  const again = candidates.find((c) => w.restageFloor && c.custom.release_counter === floor && c.sha256 === w.floor.sha256 && w.protocols.includes(c.custom.protocol));
-  if (again !== undefined) return { kind: 'stage', candidate: again, skipped: [] };
-  return { kind: 'up_to_date', newest: top };
+  const again = rest.find((c) => w.restageFloor && c.custom.release_counter === floor && c.sha256 === w.floor.sha256 && speaks(c));
+  if (again !== undefined) return { kind: 'stage', candidate: again, skipped: [], needsSupervisor };
+  return { kind: 'up_to_date', newest: top, needsSupervisor };
 }

@@ -40,6 +40,13 @@ export interface LastCheck {
   readonly alert: boolean;
 }
 
+/** A signed release newer than what this supervisor can run: it speaks another IPC protocol and waits for the OS package. */
+export interface WaitingRelease {
+  readonly version: string;
+  readonly release_counter: number;
+  readonly protocol: number;
+}
+
 export interface UpdaterState {
   readonly phase: Phase;
   readonly since: string;
@@ -49,13 +56,15 @@ export interface UpdaterState {
   /** Raypher's release_counter floor raised when a bundle is staged (the activation floor is the installed bundle's). */
   readonly floor: { readonly release_counter: number; readonly sha256: string | null };
   readonly last_check: LastCheck | null;
+  /** Set by the last successful check; a failed check leaves it as it was. */
+  readonly needs_supervisor: WaitingRelease | null;
   readonly consecutive_failures: number;
   readonly next_check_at: string | null;
   readonly paused: boolean;
 }
 
 export function initialState(now: Date): UpdaterState {
-  return { phase: 'idle', since: now.toISOString(), reason: null, attempt: null, staged: null, floor: { release_counter: 0, sha256: null }, last_check: null, consecutive_failures: 0, next_check_at: null, paused: false };
+  return { phase: 'idle', since: now.toISOString(), reason: null, attempt: null, staged: null, floor: { release_counter: 0, sha256: null }, last_check: null, needs_supervisor: null, consecutive_failures: 0, next_check_at: null, paused: false };
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -69,6 +78,7 @@ function valid(v: unknown): v is UpdaterState {
   if (typeof v.floor.release_counter !== 'number' || typeof v.consecutive_failures !== 'number') return false;
   if (v.staged !== null && !(isObject(v.staged) && typeof v.staged.dir === 'string' && typeof v.staged.manifest_sha256 === 'string')) return false;
   if (v.attempt !== null && !(isObject(v.attempt) && typeof v.attempt.target === 'string')) return false;
+  if (v.needs_supervisor !== undefined && v.needs_supervisor !== null && !(isObject(v.needs_supervisor) && typeof v.needs_supervisor.release_counter === 'number')) return false;
   return v.last_check === null || (isObject(v.last_check) && (v.last_check.error_code === null || isErrorCode(v.last_check.error_code)));
 }
 
@@ -76,7 +86,8 @@ export function readState(stateFile: string, now: Date): UpdaterState {
   if (!existsSync(stateFile)) return initialState(now);
   try {
     const parsed: unknown = JSON.parse(readFileSync(stateFile, 'utf8'));
-    return valid(parsed) ? parsed : { ...initialState(now), reason: `${stateFile} was malformed and was reset` };
+    // needs_supervisor came after the first state files: one without it has nothing waiting.
+    return valid(parsed) ? { ...parsed, needs_supervisor: parsed.needs_supervisor ?? null } : { ...initialState(now), reason: `${stateFile} was malformed and was reset` };
   } catch {
     return { ...initialState(now), reason: `${stateFile} was not JSON and was reset` };
   }

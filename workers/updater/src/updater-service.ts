@@ -1,13 +1,14 @@
 // The running updater: one check at a time (scheduled or asked for), each outcome audited, measured and handed to the supervisor.
 import { readActivationFacts } from './activation-facts.js';
-import type { AuditLedger, EventName } from '@raypher/shared/db';
+import type { AuditLedger, Db, EventName } from '@raypher/shared/db';
 import { RaypherError, toRaypherError } from '@raypher/shared/errors';
 import { PROTOCOL_VERSION, type Caller, type UpdateCheckResult, type UpdateStatus } from '@raypher/shared/ipc';
 import type { Logger } from '@raypher/shared/logging';
+import { BREAKER } from './backoff.js';
 import { checkForUpdate, setUpdatesPaused } from './check.js';
 import { CheckTimer, firstCheckInMs, nextCheckInMs } from './check-schedule.js';
 import type { InstalledRelease } from './installed-bundle.js';
-import { readState, type StagedBundle, type UpdaterState } from './update-state.js';
+import { readState, type StagedBundle, type UpdaterState, type WaitingRelease } from './update-state.js';
 import type { UpdaterMetrics } from './updater-metrics.js';
 import { updaterPaths } from './updater-paths.js';
 import type { ResolvedSettings } from './worker-settings.js';
@@ -24,6 +25,8 @@ export interface ServiceDeps {
   readonly configFile: string;
   readonly installed: InstalledRelease;
   readonly audit: AuditLedger;
+  /** raypher.db: alerts go into its `alerts` queue, as the scanner's do. */
+  readonly db: Db;
   readonly logger: Logger;
   /** Tells the supervisor a verified bundle is staged (WorkerEvents.bundleStaged). */
   readonly onStaged: (notice: StagedNotice) => void;
@@ -111,6 +114,11 @@ export class UpdaterService {
     return this.status();
   }
 
+  /** The newest signed release this supervisor cannot run (another IPC protocol), as the last good check saw it. */
+  needsSupervisor(): WaitingRelease | null {
+    return this.state().needs_supervisor;
+  }
+
   private state(): UpdaterState {
     return readState(updaterPaths(this.deps.dataDir).stateFile, new Date());
   }
@@ -142,7 +150,8 @@ export class UpdaterService {
       const outcome = await checkForUpdate({ dataDir: this.deps.dataDir, settings: r.settings, protocols: [PROTOCOL_VERSION], installedCounter, badCounters: activation.badCounters });
       this.available = outcome.newest;
       this.metrics?.checks.inc({ result: outcome.result });
-      await this.record('update.checked', { trigger, by: by(caller), result: outcome.result, available: outcome.newest });
+      await this.record('update.checked', { trigger, by: by(caller), result: outcome.result, available: outcome.newest, needs_supervisor: outcome.needsSupervisor });
+      if (outcome.needsSupervisor !== null) this.deps.logger.info('a newer release needs a newer supervisor (update the Raypher package)', { needs_supervisor: outcome.needsSupervisor });
       const staged = outcome.result === 'staged' ? outcome.staged : null;
       if (staged !== null) {
         const notice = { version: staged.version, release_counter: staged.release_counter, dir: staged.dir, auto_apply: handOver };
@@ -166,7 +175,20 @@ export class UpdaterService {
     if (data.alert) this.deps.logger.error(rejected ? 'ALERT: an update was refused by verification' : 'ALERT: update checks keep failing; backing off', data);
     else this.deps.logger.warn('update check failed', data);
     await this.record(rejected ? 'update.rejected' : 'update.failed', data);
+    // Into the alert queue: every refusal, and the breaker once as it trips (not again while it stays open).
+    if (rejected) await this.raiseAlert('update.rejected', `update refused by verification (${err.code}): ${err.message}`);
+    else if (data.alert && st.consecutive_failures === BREAKER.threshold) {
+      await this.raiseAlert('update.breaker', `update checks failed ${st.consecutive_failures} times in a row; backing off until ${st.next_check_at ?? '-'}; last error ${err.code}: ${err.message}`);
+    }
     return err;
+  }
+
+  private async raiseAlert(type: string, message: string): Promise<void> {
+    try {
+      await this.deps.db.run('INSERT INTO alerts (ts, type, source, message) VALUES (?, ?, ?, ?)', [new Date().toISOString(), type, 'updater', message]);
+    } catch (err) {
+      this.deps.logger.error('alert insert failed', { type, error: toRaypherError(err, 'alert insert').message });
+    }
   }
 
   /** An audit row the ledger could not take is logged, never allowed to hide the check's own outcome. */
