@@ -1,5 +1,7 @@
 // Lint that holds the layers: no `any`, no floating promises, and imports only downward (docs/architecture.md):
-// a worker uses shared and itself; the supervisor and the CLI use shared and themselves; shared uses only shared.
+// a worker uses shared and itself; the supervisor and the CLI use shared and themselves; shared uses only shared,
+// and its config not ipc. The release tool (ops/release/src) is held to the same rules and uses shared and the
+// updater's package exports only. Type information comes from tsconfig.tests.json, which includes every linted file.
 import { readdirSync } from 'node:fs';
 import boundaries from 'eslint-plugin-boundaries';
 import tseslint from 'typescript-eslint';
@@ -18,9 +20,11 @@ const LAYERS = [
 
 /** Workspace packages other than shared, which no layer imports by package name. */
 const FORBIDDEN_PACKAGES = ['@raypher/supervisor', '@raypher/cli', '@raypher/worker-*'];
+const LAYER_MESSAGE = 'a layer imports only @raypher/shared and its own files (docs/architecture.md)';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', 'ops/**', 'tests/fixtures/**', '**/*.js', '**/*.mjs', '**/*.cjs'] },
+  // Of ops/, only the release tool's TypeScript is linted (the bench scripts are plain .mjs).
+  { ignores: ['**/dist/**', '**/node_modules/**', 'ops/*', '!ops/release', 'ops/release/*', '!ops/release/src', 'tests/fixtures/**', '**/*.js', '**/*.mjs', '**/*.cjs'] },
   {
     files: ['**/*.ts'],
     extends: [tseslint.configs.base],
@@ -43,7 +47,37 @@ export default tseslint.config(
           ],
         },
       ],
-      'no-restricted-imports': ['error', { patterns: [{ group: FORBIDDEN_PACKAGES, message: 'a layer imports only @raypher/shared and its own files (docs/architecture.md)' }] }],
+      'no-restricted-imports': ['error', { patterns: [{ group: FORBIDDEN_PACKAGES, message: LAYER_MESSAGE }] }],
+    },
+  },
+  {
+    // Config is read by every layer, ipc included: it must not depend on ipc (shared vocabularies live in shared/src/vocab).
+    files: ['shared/src/config/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: FORBIDDEN_PACKAGES, message: LAYER_MESSAGE },
+            { group: ['@raypher/shared/ipc', '**/ipc', '**/ipc/**'], message: 'config does not import ipc; move a shared vocabulary to shared/src/vocab (docs/architecture.md)' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The release tool writes what the updater reads: it uses the updater's published entry points and shared, nothing else.
+    files: ['ops/release/src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: [...FORBIDDEN_PACKAGES, '!@raypher/worker-updater'], message: 'the release tool imports only @raypher/shared and the updater\'s package exports (docs/architecture.md)' },
+            { group: ['**/supervisor/src/**', '**/cli/src/**', '**/workers/**'], message: 'the release tool reaches other packages through their package names, not their files' },
+          ],
+        },
+      ],
     },
   },
 );

@@ -87,7 +87,7 @@ export async function startSupervisor(opts: SupervisorOptions): Promise<Supervis
     const workers = new WorkerManager({
       entry: (name) => slots.entryFor(name),
       onTrouble: (worker, why) => slots.onTrouble(worker, why),
-      onBundleStaged: (staged) => slots.onBundleStaged(staged),
+      events: { bundleStaged: (staged) => slots.onBundleStaged(staged) },
       config: () => live.current,
       paths,
       vaultToken: randomBytes(32).toString('hex'),

@@ -16,13 +16,16 @@ import {
   WorkerEvents,
   workerConfigFor,
   workerInitFor,
+  type EventDef,
+  type GrantedEventHandlers,
+  type GrantedEventName,
+  type GrantedEventPayload,
   type MethodDef,
   type MetricsSnapshot,
   type WorkerName,
   type WorkerState,
   type WorkerStatus,
 } from '@raypher/shared/ipc';
-import type { BundleStaged } from '@raypher/shared/ipc';
 import type { Logger } from '@raypher/shared/logging';
 import type { RaypherPaths } from '@raypher/shared/paths';
 import type { BoundListener } from './proxy-listeners.js';
@@ -46,8 +49,8 @@ export interface WorkerDeps<W extends WorkerName> {
   onStateChange(worker: WorkerProcess<W>): void;
   /** An exit nobody asked for, a hang or a failed start: the blue/green trial watches these. */
   onTrouble?(worker: WorkerProcess<W>, why: string): void;
-  /** The updater staged a verified bundle (only the updater's channel carries this event). */
-  onBundleStaged?(staged: BundleStaged): void;
+  /** Events a worker sends when its grant names them (WORKER_GRANTS[name].events); from other workers they are not listened for. */
+  events: GrantedEventHandlers;
   random?: () => number;
 }
 
@@ -216,13 +219,20 @@ export class WorkerProcess<W extends WorkerName = WorkerName> {
       this.lastHeartbeat = Date.now();
       if (this.state === 'ready') this.setState('running');
     });
-    if (this.name === 'updater') peer.on(WorkerEvents.bundleStaged, (staged) => this.deps.onBundleStaged?.(staged));
+    for (const event of WORKER_GRANTS[this.name].events) this.listenGranted(peer, event);
     peer.on(WorkerEvents.fatal, (error) => {
       if (this.child === child) this.lastError = error;
     });
     child.once('error', (err) => this.deps.logger.error('worker process error', { worker: this.name, error: err.message }));
     child.once('exit', (code, signal) => this.onExit(child, code, signal));
     this.deps.audit('worker.started', { worker: this.name, pid: child.pid });
+  }
+
+  private listenGranted<E extends GrantedEventName>(peer: Peer, event: E): void {
+    const handler: GrantedEventHandlers[E] = this.deps.events[event];
+    // WorkerEvents[E] is the EventDef of exactly GrantedEventPayload<E>; TypeScript does not follow the index through E.
+    const def = WorkerEvents[event] as EventDef<GrantedEventPayload<E>>;
+    peer.on(def, (payload) => handler(payload, this.name));
   }
 
   private pipeOutput(child: ChildProcess): void {

@@ -3,7 +3,7 @@ import { ESLint } from 'eslint';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-// Only the import rules, without type information (the probe files are not part of a TypeScript project).
+// Without type information (the probe files are not part of a TypeScript project); floating promises are tested below, with it.
 const eslint = new ESLint({
   cwd: root,
   overrideConfig: { languageOptions: { parserOptions: { project: null } }, rules: { '@typescript-eslint/no-floating-promises': 'off' } },
@@ -22,6 +22,7 @@ describe('layer boundaries (npm run lint)', () => {
     ['shared importing a worker', 'shared/src/ipc/probe.ts', "import { RateLimiter } from '../../../workers/proxy/src/rate-limit.js';"],
     ['the cli importing a worker', 'cli/src/probe.ts', "import { RateLimiter } from '../../workers/proxy/src/rate-limit.js';"],
     ['the cli importing the supervisor', 'cli/src/probe.ts', "import { buildRoutes } from '../../supervisor/src/routes.js';"],
+    ['shared importing the cli', 'shared/src/probe.ts', "import { agentsCommand } from '../../cli/src/commands/agents.js';"],
   ])('refuses %s', async (_what, file, code) => {
     expect(await problems(file, `${code}\nexport const x: unknown = 1;\n`)).toEqual([expect.stringMatching(/^boundaries\/dependencies: There is no policy allowing/)]);
   });
@@ -37,5 +38,52 @@ describe('layer boundaries (npm run lint)', () => {
 
   it('refuses any', async () => {
     expect(await problems('shared/src/probe.ts', 'export const x: any = 1;\n')).toEqual([expect.stringMatching(/^@typescript-eslint\/no-explicit-any:/)]);
+  });
+
+  it.each([
+    ['by a relative path', "import { providerName } from '../ipc/protocol/vault.js';"],
+    ['by package name', "import { providerName } from '@raypher/shared/ipc';"],
+  ])('refuses config importing ipc %s', async (_how, code) => {
+    expect(await problems('shared/src/config/probe.ts', `${code}\nexport const x: unknown = providerName;\n`)).toEqual([expect.stringMatching(/^no-restricted-imports: .*config does not import ipc/)]);
+  });
+
+  it('allows config to import the shared vocabularies', async () => {
+    expect(await problems('shared/src/config/probe.ts', "import { PROVIDER_PATTERN } from '../vocab/index.js';\nexport const x: unknown = PROVIDER_PATTERN;\n")).toEqual([]);
+  });
+});
+
+describe('the release tool (ops/release/src) is linted', () => {
+  it('refuses any', async () => {
+    expect(await problems('ops/release/src/probe.ts', 'export const x: any = 1;\n')).toEqual([expect.stringMatching(/^@typescript-eslint\/no-explicit-any:/)]);
+  });
+
+  it.each([
+    ['a worker other than the updater by name', "import { proxyWorker } from '@raypher/worker-proxy/src/proxy-worker.js';"],
+    ['the supervisor by name', "import { startSupervisor } from '@raypher/supervisor/src/boot.js';"],
+    ['a worker\'s file by path', "import { RateLimiter } from '../../../workers/proxy/src/rate-limit.js';"],
+  ])('refuses %s', async (_what, code) => {
+    const found = await problems('ops/release/src/probe.ts', `${code}\nexport const x: unknown = 1;\n`);
+    expect(found).toContainEqual(expect.stringMatching(/^no-restricted-imports:/));
+    expect(found.filter((m) => !m.startsWith('no-restricted-imports:'))).toEqual([]);
+  });
+
+  it('allows shared and the updater\'s package exports', async () => {
+    expect(await problems('ops/release/src/probe.ts', "import { RaypherError } from '@raypher/shared/errors';\nimport { writeFileAtomic } from '@raypher/worker-updater/atomic-file';\nexport const x: unknown = [RaypherError, writeFileAtomic];\n")).toEqual([]);
+  });
+});
+
+describe('floating promises (type-aware, on a file of the TypeScript project)', () => {
+  // The full config, type information included: the probe text is linted as if it were this real project file.
+  const typed = new ESLint({ cwd: root });
+  const FILE = `${root}/supervisor/src/sd-notify.ts`;
+  const lint = async (code: string) => ((await typed.lintText(code, { filePath: FILE }))[0]?.messages ?? []).map((m) => `${m.ruleId}: ${m.message}`);
+  const later = 'async function later(): Promise<void> {}\n';
+
+  it('refuses a promise that is neither awaited, returned nor voided', async () => {
+    expect(await lint(`${later}later();\nexport {};\n`)).toEqual([expect.stringMatching(/^@typescript-eslint\/no-floating-promises:/)]);
+  });
+
+  it('allows one that is voided or awaited', async () => {
+    expect(await lint(`${later}void later();\nexport async function run(): Promise<void> {\n  await later();\n}\n`)).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 // Typed errors with stable codes; over IPC they travel as {code, message} and are rebuilt here.
-import { ERROR_CODES, isErrorCode, type ErrorCode } from './codes.js';
+import { isErrorCode, type ErrorCode } from './codes.js';
 
-export { ERROR_CODES, isErrorCode, type ErrorCode };
+export { isErrorCode, type ErrorCode };
 
 const BRAND = Symbol.for('raypher.error');
 

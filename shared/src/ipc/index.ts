@@ -3,7 +3,6 @@ export * from './protocol/index.js';
 export * from './schema.js';
 export { Peer, type CallMeta, type Guard, type Handler, type PeerOptions } from './peer.js';
 export type { Transport, TransportEvents } from './transport.js';
-export { encodeFrame, FrameDecoder } from './framing.js';
 export { SocketTransport } from './transports/socket.js';
 export { ChannelTransport, type ChannelEndpoint } from './transports/child.js';
 export { createMemoryPair } from './transports/memory.js';

@@ -5,8 +5,7 @@ import { join } from 'node:path';
 import { redactString, redactValue } from './redact.js';
 import { LOG_REPEAT_LIMITS, RepeatLimiter, repeatedSuffix } from './repeat-limiter.js';
 
-export { redactString, redactValue, REDACTED } from './redact.js';
-export { LOG_REPEAT_LIMITS } from './repeat-limiter.js';
+export { redactString, REDACTED } from './redact.js';
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
 export type Logger = winston.Logger;

@@ -7,7 +7,6 @@ export { socketFd } from './peer-cred.linux.js';
 import { sendNotifyLinux } from './sd-notify.linux.js';
 
 export type { PeerCred };
-export { sockaddrUn } from './sd-notify.linux.js';
 // Linux only: on other platforms its first lookup throws ERR_NATIVE_UNSUPPORTED from the libc binding.
 export { SockDiag, addressBytes, type SocketOwner, type TcpEndpoint } from './sock-diag.linux.js';
 

@@ -4,7 +4,7 @@ import { join, resolve, sep } from 'node:path';
 import type { Config } from '@raypher/shared/config';
 import type { EventName } from '@raypher/shared/db';
 import { RaypherError } from '@raypher/shared/errors';
-import { SupervisorToWorker, WORKER_NAMES, type BundleStaged, type SlotsResult, type StatusResult, type WorkerName } from '@raypher/shared/ipc';
+import { SupervisorToWorker, WORKER_GRANTS, WORKER_NAMES, type BundleStaged, type SlotsResult, type StatusResult, type WorkerName } from '@raypher/shared/ipc';
 import type { Logger } from '@raypher/shared/logging';
 import { unhealthyReason } from '../health-report.js';
 import type { WorkerManager } from '../worker-manager.js';
@@ -182,25 +182,25 @@ export class BlueGreen {
     const workers = this.manager();
     if (this.placement[name] === slot && workers.get(name).state !== 'stopped') return null;
     const timeout = this.deps.config().supervisor.start_timeout_ms + 5_000;
-    if (name === 'proxy') {
+    if (WORKER_GRANTS[name].listeners) {
       // Green beside blue on the same listening sockets: the kernel hands new connections to either until blue drains.
       const green = workers.startGreen(name, join(this.dirOf(slot), name, 'dist', 'main.js'));
       const why = await waitRunning(green, timeout);
       if (why !== null) {
-        await workers.discardGreen(green, 'green proxy failed');
+        await workers.discardGreen(green, `green ${name} failed`);
         return why;
       }
       this.placement[name] = slot;
       const blue = workers.adopt(green);
       const draining = Date.now();
       await blue.call(SupervisorToWorker.drain, { maxMs: PROXY_DRAIN_MS }, PROXY_DRAIN_MS + 5_000).then(
-        ({ closedEarly }) => this.deps.logger.info('blue proxy drained', { ms: Date.now() - draining, closed_early: closedEarly }),
-        (err: unknown) => this.deps.logger.warn('blue proxy did not drain cleanly', { error: (err as Error).message }),
+        ({ closedEarly }) => this.deps.logger.info(`blue ${name} drained`, { ms: Date.now() - draining, closed_early: closedEarly }),
+        (err: unknown) => this.deps.logger.warn(`blue ${name} did not drain cleanly`, { error: (err as Error).message }),
       );
       await blue.stop('blue/green swap: drained');
       return null;
     }
-    // Stop-then-start: nothing reaches the vault, scanner or updater from outside while they restart (see docs/bluegreen.md).
+    // Stop-then-start: nothing reaches a worker without listeners from outside while it restarts (see docs/bluegreen.md).
     const w = workers.get(name);
     await w.stop('blue/green swap');
     this.placement[name] = slot;

@@ -3,7 +3,6 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import { UPDATER_STATES, type UpdateStatus } from '@raypher/shared/ipc';
 
 export const CHECK_RESULTS = ['staged', 'up_to_date', 'failed', 'rejected'] as const;
-export type CheckResultLabel = (typeof CHECK_RESULTS)[number];
 
 const seconds = (iso: string | null | undefined): number => (iso ? Date.parse(iso) / 1000 : 0);
 

@@ -44,9 +44,9 @@ export const statusResult = object({
   /** Null when the proxy could not be asked. */
   identity: nullable(identityPosture),
   workers: array(workerStatus),
-  /** The active worker bundle (blue/green slots); absent from a daemon that predates slots. */
   /** SHA-256 of the TPM endorsement key's public part, else of /etc/machine-id (prefixed with its source); null until the vault reports it. */
   siliconId: nullable(str({ max: 128 })),
+  /** The active worker bundle (blue/green slots); absent from a daemon that predates slots. */
   bundle: optional(object({ slot: str(), version: str(), release_counter: int({ min: 0 }), state: literal('committed', 'trial', 'swapping') })),
 });
 export type StatusResult = Infer<typeof statusResult>;

@@ -8,4 +8,4 @@ export * from './proxy.js';
 export * from './updater.js';
 export * from './scanner.js';
 export * from './worker.js';
-export { defineControlMethods, defineEvents, defineMethods, type Access, type ControlMethodDef, type EventDef, type MethodDef } from '../define.js';
+export { defineControlMethods, defineMethods, type Access, type ControlMethodDef, type EventDef, type MethodDef } from '../define.js';

@@ -50,7 +50,7 @@ export const identityPosture = object({
 });
 export type IdentityPosture = Infer<typeof identityPosture>;
 
-/** The proxy's operator methods; the supervisor forwards each to the proxy worker with the caller attached. */
+/** Tokens of one usage line, by kind (docs/usage.md). */
 const tokenTotals = object({ input: num(), output: num(), cache_read: num(), cache_write: num(), reasoning: num() });
 const usageLine = object({
   key: str(),
@@ -63,6 +63,7 @@ const usageLine = object({
 });
 export type UsageReportLine = Infer<typeof usageLine>;
 
+/** The proxy's operator methods; the supervisor forwards each to the proxy worker with the caller attached. */
 export const ProxyControl = defineControlMethods('proxy', {
   /** Hashes the program, its script and every file of its pinned trees. */
   'allow.add': {

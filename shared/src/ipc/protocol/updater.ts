@@ -12,7 +12,6 @@ export const UPDATE_CHECK_MS = 900_000;
 
 /** Where the updater is: `disabled` ([updater] enabled = false), `config_error` (enabled but unusable), else its state machine's phase. */
 export const UPDATER_STATES = ['disabled', 'config_error', 'idle', 'checking', 'downloading', 'verifying', 'staged', 'failed'] as const;
-export type UpdaterStateName = (typeof UPDATER_STATES)[number];
 
 export const releaseRef = object({ version: str({ max: 64 }), release_counter: int({ min: 0 }) });
 export const stagedRelease = object({ version: str({ max: 64 }), release_counter: int({ min: 1 }), sha256: str({ max: 64 }), dir: str({ max: 4096 }), staged_at: str() });

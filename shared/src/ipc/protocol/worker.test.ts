@@ -40,9 +40,10 @@ describe('worker init: what each worker is handed', () => {
     expect(() => WORKER_CHANNELS[worker].hello.result.parse(init)).toThrow(message);
   });
 
-  it('grants the listening sockets to the proxy only, and the vault token to the vault and proxy only', () => {
+  it('grants the listening sockets to the proxy only, the vault token to the vault and proxy only, bundleStaged to the updater only', () => {
     expect(Object.entries(WORKER_GRANTS).filter(([, g]) => g.listeners).map(([w]) => w)).toEqual(['proxy']);
     expect(Object.entries(WORKER_GRANTS).filter(([, g]) => g.vaultToken).map(([w]) => w)).toEqual(['vault', 'proxy']);
+    expect(Object.entries(WORKER_GRANTS).filter(([, g]) => g.events.length > 0).map(([w, g]) => [w, g.events])).toEqual([['updater', ['bundleStaged']]]);
   });
 });
 

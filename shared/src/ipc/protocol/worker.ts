@@ -16,16 +16,21 @@ interface Grant {
   readonly paths: readonly WorkerPathName[];
   /** The per-boot secret of the vault socket. */
   readonly vaultToken: boolean;
-  /** The proxy's listening sockets, passed as OS handles with `listener` events right after hello. */
+  /**
+   * The proxy's listening sockets, passed as OS handles with `listener` events right after hello. A worker holding them is
+   * swapped green beside blue on the same sockets, then the blue one is drained (SupervisorToWorker.drain).
+   */
   readonly listeners: boolean;
+  /** Events the worker may send besides ready, heartbeat and fatal; the supervisor listens for exactly these from it. */
+  readonly events: readonly GrantedEventName[];
 }
 
 /** What each worker is handed at start: the one table the supervisor hands out by and each worker's init is checked against. */
 export const WORKER_GRANTS = {
-  vault: { sections: ['vault', 'audit'], paths: ['dataDir', 'db', 'vaultDb', 'hostKey', 'tpmDir', 'vaultSocket'], vaultToken: true, listeners: false },
-  proxy: { sections: ['proxy'], paths: ['runDir', 'db', 'vaultSocket'], vaultToken: true, listeners: true },
-  scanner: { sections: ['watchtower', 'proxy'], paths: ['db', 'vaultDb'], vaultToken: false, listeners: false },
-  updater: { sections: ['updater'], paths: ['dataDir', 'runDir', 'db', 'configFile'], vaultToken: false, listeners: false },
+  vault: { sections: ['vault', 'audit'], paths: ['dataDir', 'db', 'vaultDb', 'hostKey', 'tpmDir', 'vaultSocket'], vaultToken: true, listeners: false, events: [] },
+  proxy: { sections: ['proxy'], paths: ['runDir', 'db', 'vaultSocket'], vaultToken: true, listeners: true, events: [] },
+  scanner: { sections: ['watchtower', 'proxy'], paths: ['db', 'vaultDb'], vaultToken: false, listeners: false, events: [] },
+  updater: { sections: ['updater'], paths: ['dataDir', 'runDir', 'db', 'configFile'], vaultToken: false, listeners: false, events: ['bundleStaged'] },
 } as const satisfies { readonly [W in WorkerName]: Grant };
 
 type GrantOf<W extends WorkerName> = (typeof WORKER_GRANTS)[W];
@@ -172,3 +177,11 @@ export const WorkerEvents = defineEvents({
   bundleStaged: object({ version: str({ max: 64 }), release_counter: int({ min: 1 }), dir: str({ max: 4096 }), auto_apply: bool() }),
 });
 export type BundleStaged = Infer<typeof WorkerEvents.bundleStaged.payload>;
+
+/** Events of the channel itself: every worker's runtime sends ready, heartbeat and fatal; listener goes to the worker. */
+type ChannelEventName = 'ready' | 'heartbeat' | 'fatal' | 'listener';
+/** Events a worker sends only when its grant names them (Grant.events). */
+export type GrantedEventName = Exclude<keyof typeof WorkerEvents, ChannelEventName>;
+export type GrantedEventPayload<E extends GrantedEventName> = Infer<(typeof WorkerEvents)[E]['payload']>;
+/** The supervisor's handler for each granted event, told which worker sent it; a new event does not compile until it has one. */
+export type GrantedEventHandlers = { readonly [E in GrantedEventName]: (payload: GrantedEventPayload<E>, worker: WorkerName) => void };
