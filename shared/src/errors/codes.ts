@@ -59,6 +59,8 @@ export const ERROR_CODES = {
   ERR_PROXY_BODY_TOO_LARGE: 'The request body is larger than [proxy] max_body_bytes.',
   ERR_PROXY_TOO_MANY_HEADERS: 'The request carries more headers than [proxy] max_header_count.',
   ERR_PROXY_METHOD_NOT_ALLOWED: 'The HTTP method (TRACE, CONNECT, a protocol upgrade) is not one the provider APIs use.',
+  ERR_PROXY_BUSY: 'The proxy already holds its budget of request bodies it reads whole (routed models, usage asks); retry shortly.',
+  ERR_PROXY_RELOADED: 'The proxy’s routes were reloaded while the request was read and its provider changed; send it again.',
   ERR_PROXY_MODEL_API: 'The request’s model is routed ([[proxy.model_routes]]) to a provider that speaks another API than the request’s path; it is not translated.',
   ERR_PROXY_BAD_PATH: 'The request path would leave the provider’s base path (.., //, encoded separators).',
   ERR_PROXY_TOO_MANY_CONNECTIONS: 'A uid holds more open proxy connections than [proxy] max_connections_per_uid.',

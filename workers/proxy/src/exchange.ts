@@ -12,6 +12,12 @@ export interface Exchange {
   facts: RequestFacts;
   /** The upstream's head went to the client: the response is the provider's, and its rate-limit slot is spent. */
   forwarded: boolean;
+  /**
+   * The rate-limit slot stays spent without an upstream response: the proxy read the whole body (a routed model, an
+   * injected usage ask) and the client then left or sent a model it may not (ERR_PROXY_MODEL_API). A refusal that is
+   * the proxy's own doing (vault, journal, upstream, busy, reload) clears it.
+   */
+  slotSpent: boolean;
   /** Cuts the upstream request (client gone, panic); null until it is sent. */
   abort: Abort | null;
 }

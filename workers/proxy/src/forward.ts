@@ -6,12 +6,12 @@ import type { Logger } from '@raypher/shared/logging';
 import { InjectedUsageStripper } from './accounting/include-usage.js';
 import { UsageMeter } from './accounting/meter.js';
 import type { UsageBook } from './accounting/usage-book.js';
-import { prepareBody, type PreparedBody } from './accounting/request-body.js';
+import { prepareBody, type BodyBudget, type PreparedBody } from './accounting/request-body.js';
 import type { Exchange } from './exchange.js';
 import { encodingProblem, KeyEchoGuard } from './key-echo.js';
 import type { ModelRoutes } from './model-routes.js';
 import type { PanicSwitch } from './panic.js';
-import type { Route } from './providers.js';
+import type { Provider, Route } from './providers.js';
 import type { Decision } from './request-decision.js';
 import { refuse, type RefuseDeps } from './refuse.js';
 import type { Refusal } from './refusals.js';
@@ -29,21 +29,34 @@ export interface ForwardDeps extends RefuseDeps {
   inFlight: Set<Abort>;
   usage: UsageBook;
   vault: VaultClient;
+  providers(): readonly Provider[];
   models(): ModelRoutes;
+  /** Bytes of request bodies the proxy may hold at once while it reads them whole. */
+  bodies: BodyBudget;
 }
 
 type Allowed = Extract<Decision, { ok: true }>;
 
 export function forward(d: ForwardDeps, x: Exchange, a: Allowed): void {
-  const prepared = prepareBody(x.req, a.route, d.config().max_body_bytes, d.models());
+  const prepared = prepareBody(x.req, a.route, d.config().max_body_bytes, d.models(), d.bodies);
   if (prepared === null) return withKey(d, x, a, a.route, null);
+  if (!(prepared instanceof Promise)) return refuse(d, x, prepared);
   // A body whose model may be routed, or a chat stream whose usage Raypher asks for: read first (a client that goes
   // away gets its slot back).
-  prepared.then((p) => ('kind' in p ? refuse(d, x, p) : withKey(d, x, a, p.route, p)), () => undefined);
+  prepared.then(
+    (p) => {
+      x.slotSpent = true;
+      if ('kind' in p) refuse(d, x, p);
+      else withKey(d, x, a, p.route, p);
+    },
+    () => undefined,
+  );
 }
 
 /** The key of the provider the request goes to: from the cache on the hot path, else asked of the vault. */
 function withKey(d: ForwardDeps, x: Exchange, a: Allowed, route: Route, prepared: PreparedBody | null): void {
+  // The routes were reloaded while the body was read: the key is taken by name, so the provider must still be this one.
+  if (!d.providers().includes(route.provider)) return refuse(d, x, { kind: 'reloaded', provider: route.provider.name });
   const cached = d.vault.cached(route.provider.name);
   if (cached !== undefined) return send(d, x, a, route, cached, prepared);
   d.vault.key(route.provider.name).then(

@@ -2,6 +2,7 @@
 // (tests/proxy/fixtures, built dist/), a fake vault and audit. Cross-process behaviour is in tests/proxy.
 import { PriceTable } from './accounting/prices.js';
 import { UsageBook } from './accounting/usage-book.js';
+import { BodyBudget } from './accounting/request-body.js';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Registry } from 'prom-client';
@@ -36,29 +37,31 @@ async function listen(server: Server): Promise<number> {
   return (server.address() as AddressInfo).port;
 }
 
-interface Options { thread: string; identifyMs?: number; upstream?: number; vault?: () => Promise<string>; begin?: () => void; rateLimit?: number }
+interface Options { thread: string; identifyMs?: number; upstream?: number; vault?: () => Promise<string>; begin?: () => void; rateLimit?: number; routes?: Array<{ model: string; provider: string }> }
 
 async function proxy(o: Options) {
   const identity = new IdentityThread(null, { entry: fixture(o.thread), timeoutsMs: { ...IDENTITY_TIMEOUTS_MS, identify: o.identifyMs ?? IDENTITY_TIMEOUTS_MS.identify } });
   closers.push(() => identity.close());
-  const config = { ...defaultConfig().proxy, default_upstream: `http://127.0.0.1:${o.upstream ?? 9}`, rate_limit: o.rateLimit ?? 100 };
+  const config = { ...defaultConfig().proxy, default_upstream: `http://127.0.0.1:${o.upstream ?? 9}`, anthropic_upstream: `http://127.0.0.1:${o.upstream ?? 9}`, rate_limit: o.rateLimit ?? 100, model_routes: o.routes ?? [] };
+  const routing = { providers: providersFrom(config) };
+  const models = () => new ModelRoutes(config.model_routes, routing.providers);
   const rows: Array<[string, Record<string, unknown>]> = [];
   const audit = { add: (t: string, d: Record<string, unknown>) => rows.push([t, d]), begin: o.begin ?? (() => undefined), complete: (_id: string, d: Record<string, unknown>) => rows.push(['complete', d]) };
   const metrics = proxyMetrics(new Registry());
   const upstreams = new Upstreams(1000);
   closers.push(() => upstreams.close());
   const handler = createHandler({
-    config: () => config, providers: () => providersFrom(config), models: () => new ModelRoutes([], providersFrom(config)), verdicts: new CallerVerdicts(identity, () => 1000, metrics), allowList: { get: () => ({ rate_limit: null }) } as unknown as AllowList,
+    config: () => config, providers: () => routing.providers, models, verdicts: new CallerVerdicts(identity, () => 1000, metrics), allowList: { get: () => ({ rate_limit: null }) } as unknown as AllowList,
     onCodeChanged: () => undefined, panic: { engaged: false } as PanicSwitch, limiter: new RateLimiter(), vault: { cached: () => undefined, key: o.vault ?? (async () => 'sk-test') } as unknown as VaultClient,
-    upstreams, audit: audit as unknown as AuditBatcher, logger: quiet, stats: { served: 0, blocked: 0, latencyMsTotal: 0 }, metrics, connections: new ConnectionCap(), usage: new UsageBook(() => new PriceTable([]), metrics),
+    upstreams, audit: audit as unknown as AuditBatcher, logger: quiet, stats: { served: 0, blocked: 0, latencyMsTotal: 0 }, metrics, connections: new ConnectionCap(), usage: new UsageBook(() => new PriceTable([]), metrics), bodies: new BodyBudget(),
   });
   const port = await listen(createServer(handler.handle));
-  const post = async () => {
-    const r = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, { method: 'POST', headers: { connection: 'close' }, body: '{}' });
+  const post = async (body = '{}') => {
+    const r = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, { method: 'POST', headers: { connection: 'close', 'content-type': 'application/json' }, body });
     const text = await r.text();
     return { status: r.status, code: r.status === 200 ? null : (JSON.parse(text) as { error: { code: string } }).error.code, text, id: r.headers.get('x-raypher-request-id') };
   };
-  return { post, rows, identity };
+  return { post, rows, identity, port, routing };
 }
 
 describe('request path', () => {
@@ -102,5 +105,41 @@ describe('request path', () => {
     upstream.on('request', (_req, res) => res.end('ok'));
     await expect(p.post()).resolves.toMatchObject({ status: 200, text: 'ok' });
     await expect(p.post()).resolves.toMatchObject({ status: 429, code: 'ERR_PROXY_RATE_LIMITED' });
+  });
+
+  it('a body read whole spends its slot even when refused: a model of another API is 400 ERR_PROXY_MODEL_API, audited, never sent', async () => {
+    let sent = 0;
+    const upstream = createServer((_req, res) => void (sent++, res.end('ok')));
+    const p = await proxy({ thread: 'identity-thread-allows.mjs', upstream: await listen(upstream), rateLimit: 1, routes: [{ model: 'claude-*', provider: 'anthropic' }] });
+    await expect(p.post('{"model":"claude-sonnet-4-5"}')).resolves.toMatchObject({ status: 400, code: 'ERR_PROXY_MODEL_API' });
+    expect(p.rows).toEqual([['proxy.denied', expect.objectContaining({ reason: 'model_api', model: 'claude-sonnet-4-5', provider: 'anthropic', path: '/v1/chat/completions' })]]);
+    // One token a minute, spent by the body the proxy read: the next request is over the limit.
+    await expect(p.post('{"model":"gpt-4o"}')).resolves.toMatchObject({ status: 429, code: 'ERR_PROXY_RATE_LIMITED' });
+    expect(sent).toBe(0);
+  });
+
+  it('routes reloaded while a body was read: the request is refused 503 ERR_PROXY_RELOADED, not sent with a key taken by name', async () => {
+    let sent = 0;
+    const upstream = createServer((_req, res) => void (sent++, res.end('ok')));
+    const p = await proxy({ thread: 'identity-thread-allows.mjs', upstream: await listen(upstream), routes: [{ model: 'claude-*', provider: 'anthropic' }] });
+    const { request } = await import('node:http');
+    const body = '{"model":"gpt-4o"}';
+    const answer = new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = request({ port: p.port, host: '127.0.0.1', path: '/v1/chat/completions', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': body.length } }, (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      });
+      req.on('error', reject);
+      req.write(body.slice(0, 5));
+      // The body is half sent: the operator reloads (new provider objects), then the rest arrives.
+      setTimeout(() => {
+        p.routing.providers = providersFrom({ ...defaultConfig().proxy, default_upstream: 'http://127.0.0.1:9' });
+        req.end(body.slice(5));
+      }, 300);
+    });
+    const got = await answer;
+    expect([got.status, (JSON.parse(got.text) as { error: { code: string } }).error.code]).toEqual([503, 'ERR_PROXY_RELOADED']);
+    expect(sent).toBe(0);
   });
 });

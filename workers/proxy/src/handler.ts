@@ -45,18 +45,19 @@ export function createHandler(deps: HandlerDeps): ProxyHandler {
     const requestId = randomUUID();
     const caller = verdict instanceof Error ? null : verdict.caller;
     const facts: RequestFacts = { requestId, method: req.method, path: pathOnly(req.url), who: whoOf(caller), script: caller?.script ?? null };
-    const x: Exchange = { req, res, t0, facts, forwarded: false, abort: null };
+    const x: Exchange = { req, res, t0, facts, forwarded: false, slotSpent: false, abort: null };
     settle(x, decideRequest(d, req, verdict));
   };
 
   const settle = (x: Exchange, decision: Decision): void => {
     const slot = decision.slot;
     // A request that got no upstream response gives its slot back (refused after the slot was taken, upstream failed
-    // before its head, client gone before it); a client that goes away also cuts the upstream request.
+    // before its head, client gone before it), unless it spent it (exchange.ts slotSpent): reading a whole body is
+    // work the limit bounds. A client that goes away also cuts the upstream request.
     if (slot) {
       x.res.once('close', () => {
         if (!x.res.writableFinished) x.abort?.(Object.assign(new Error('client went away'), { code: 'CLIENT_GONE' }));
-        if (!x.forwarded) d.limiter.refund(slot.bucket, slot.perMinute);
+        if (!x.forwarded && !x.slotSpent) d.limiter.refund(slot.bucket, slot.perMinute);
       });
     }
     if (decision.ok) forward(d, x, decision);

@@ -16,6 +16,7 @@ import { createHandler } from './handler.js';
 import { IdentityMethods } from './identity/protocol.js';
 import { IdentityThread } from './identity/thread.js';
 import { PanicSwitch } from './panic.js';
+import { BodyBudget } from './accounting/request-body.js';
 import { ModelRoutes } from './model-routes.js';
 import { providersFrom } from './providers.js';
 import { RateLimiter } from './rate-limit.js';
@@ -69,7 +70,7 @@ export const proxyWorker: WorkerModule<'proxy'> = {
     const usage = new UsageBook(() => prices, metrics);
     usage.seed(await usageReport(db, 'day', UsageBook.midnight()));
     const verdicts = new CallerVerdicts(identity, () => config.identity_max_age_ms, metrics);
-    const handler = createHandler({ config: () => config, providers: () => providers, models: () => models, verdicts, allowList, onCodeChanged: (id) => void markCodeChanged(id), panic, limiter: new RateLimiter(), vault, upstreams, audit, logger: ctx.logger, stats, metrics, connections, usage });
+    const handler = createHandler({ config: () => config, providers: () => providers, models: () => models, verdicts, allowList, onCodeChanged: (id) => void markCodeChanged(id), panic, limiter: new RateLimiter(), vault, upstreams, audit, logger: ctx.logger, stats, metrics, connections, usage, bodies: new BodyBudget() });
 
     const servers: Server[] = [];
     const drain = new ConnectionDrain();

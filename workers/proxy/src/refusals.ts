@@ -17,6 +17,10 @@ export type Refusal =
   | { kind: 'unknown_route'; path: string }
   /** The body's model is routed ([[proxy.model_routes]]) to a provider of another API than the path's. */
   | { kind: 'model_api'; model: string; provider: string; api: string; pathApi: string; path: string }
+  /** The bodies the proxy is reading whole fill their budget. */
+  | { kind: 'busy'; held: number }
+  /** The routes were reloaded while the body was read, and the request's provider is no longer as it was. */
+  | { kind: 'reloaded'; provider: string }
   | { kind: 'rate_limited'; provider: string; perMinute: number; retryAfterSecs: number }
   | { kind: 'no_key'; detail: string }
   /** The vault could not give the key: its own code (unreachable, locked, …) goes to the client. */
@@ -55,6 +59,8 @@ export interface Row<R> {
   headers?(r: R): Record<string, string>;
   /** Fields the JSON error body carries beside code and message. */
   body?(r: R): Record<string, unknown>;
+  /** A request whose body the proxy read keeps its rate-limit slot spent (the client's doing); else the refusal gives it back. */
+  spendsSlot?: true;
   /** The audit rows, in order. */
   audit?(r: R, f: RequestFacts): Array<[EventName, Record<string, unknown>]>;
 }
@@ -121,6 +127,22 @@ export const REFUSALS: Table = {
     message: (r) =>
       `model ${JSON.stringify(r.model.slice(0, 128))} goes to provider ${r.provider} ([[proxy.model_routes]]), which speaks the ${r.api} API, but ${r.path.slice(0, PATH_AUDIT_MAX)} is a path of the ${r.pathApi} API; Raypher does not translate between APIs: send the request to ${r.provider}'s own path, or change the route`,
     body: (r) => ({ model: r.model.slice(0, 128), provider: r.provider }),
+    metric: () => 'model_api',
+    spendsSlot: true,
+    audit: (r, f) => [['proxy.denied', { request_id: f.requestId, reason: 'model_api', model: r.model.slice(0, 128), provider: r.provider, method: f.method, path: r.path.slice(0, PATH_AUDIT_MAX), ...f.who }]],
+  },
+  busy: {
+    status: 503,
+    code: 'ERR_PROXY_BUSY',
+    message: (r) => `the proxy already holds ${r.held} bytes of request bodies it reads whole (routed models, usage asks); retry shortly`,
+    headers: () => ({ 'retry-after': '1' }),
+    metric: () => 'busy',
+  },
+  reloaded: {
+    status: 503,
+    code: 'ERR_PROXY_RELOADED',
+    message: (r) => `the proxy's routes were reloaded while this request was read, and provider ${r.provider} changed; send the request again`,
+    headers: () => ({ 'retry-after': '0' }),
   },
   rate_limited: {
     status: 429,

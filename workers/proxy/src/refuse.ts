@@ -19,6 +19,7 @@ export interface RefuseDeps {
 
 export function refuse(d: RefuseDeps, x: Exchange, r: Refusal): void {
   const row = record(d, r, x.facts);
+  x.slotSpent = row.spendsSlot === true;
   if (r.kind === 'denied') {
     if (r.reason === 'code_changed' && r.entryId !== null) d.onCodeChanged(r.entryId);
     if (d.config().on_deny === 'drop') return void x.req.socket.destroy();

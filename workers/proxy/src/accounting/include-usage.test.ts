@@ -36,8 +36,15 @@ describe('include_usage injection', () => {
   it('adds the member to the client\'s own text: numbers past 2^53, key order and spacing go upstream as written', () => {
     const body = '{ "model": "gpt-4o-mini", "seed": 12345678901234567890, "stream": true,\n  "messages": [] }\n';
     expect(String(askForUsage(Buffer.from(body)))).toBe('{ "model": "gpt-4o-mini", "seed": 12345678901234567890, "stream": true,\n  "messages": [] ,"stream_options":{"include_usage":true}}\n');
-    // A stream_options object the client sent without include_usage is rewritten whole, keeping its other members.
-    expect(JSON.parse(String(askForUsage(Buffer.from('{"stream":true,"stream_options":{"x":1}}'))))).toEqual({ stream: true, stream_options: { x: 1, include_usage: true } });
+    // A stream_options object (or null) the client sent without include_usage gets the member in place, bytes kept.
+    expect(String(askForUsage(Buffer.from('{"seed":9007199254740993,"stream":true,"stream_options":{"x":1}}')))).toBe('{"seed":9007199254740993,"stream":true,"stream_options":{"include_usage":true,"x":1}}');
+    expect(String(askForUsage(Buffer.from('{"stream":true,"stream_options": { } ,"n":1e400}')))).toBe('{"stream":true,"stream_options": {"include_usage":true } ,"n":1e400}');
+    expect(String(askForUsage(Buffer.from('{"stream_options":null,"stream":true,"text":"héllo \\"stream_options\\""}')))).toBe('{"stream_options":{"include_usage":true},"stream":true,"text":"héllo \\"stream_options\\""}');
+    // Non-ASCII bytes around the insert are kept as they were.
+    const utf8 = Buffer.concat([Buffer.from('{"m":"'), Buffer.from([0xe2, 0x82, 0xac]), Buffer.from('","stream":true,"stream_options":{}}')]);
+    expect(askForUsage(utf8)?.equals(Buffer.concat([Buffer.from('{"m":"'), Buffer.from([0xe2, 0x82, 0xac]), Buffer.from('","stream":true,"stream_options":{"include_usage":true}}')]))).toBe(true);
+    // An escaped key is not shown plainly: the body is rewritten whole, and still asks.
+    expect(JSON.parse(String(askForUsage(Buffer.from('{"stream":true,"stream\\u005foptions":{"x":1}}')))).stream_options).toEqual({ x: 1, include_usage: true });
   });
 
   it.each([1, 5, 64, 100_000])('gives the client the exact bytes it would have got (chunks of %i)', (size) => {

@@ -21,8 +21,8 @@ export function jsonObject(body: Buffer): Record<string, unknown> | null {
 
 /**
  * `body` (already parsed as `req`) with include_usage asked for, or null. The member is added to the client's own
- * text, so every other byte (numbers past 2^53, key order, spacing) goes upstream as the client wrote it; only a
- * stream_options object without include_usage is rewritten whole.
+ * bytes, so every other byte (numbers past 2^53, key order, spacing) goes upstream as the client wrote it. Only a
+ * body whose stream_options the text does not show plainly once (an escaped or repeated key) is rewritten whole.
  */
 export function withUsageAsked(body: Buffer, req: Record<string, unknown> | null): Buffer | null {
   if (req === null || req.stream !== true) return null;
@@ -30,12 +30,31 @@ export function withUsageAsked(body: Buffer, req: Record<string, unknown> | null
   if (options !== undefined && options !== null && typeof options !== 'object') return null;
   const current = (options ?? {}) as Record<string, unknown>;
   if (current.include_usage !== undefined) return null; // the client chose: true (it gets usage) or false (it said no)
-  const close = body.lastIndexOf('}');
-  if (options === undefined && close !== -1) return Buffer.concat([body.subarray(0, close), ASKED, body.subarray(close)]);
-  return Buffer.from(JSON.stringify({ ...req, stream_options: { ...current, include_usage: true } }));
+  return insertAsk(body, options === undefined) ?? Buffer.from(JSON.stringify({ ...req, stream_options: { ...current, include_usage: true } }));
 }
 
-const ASKED = Buffer.from(',"stream_options":{"include_usage":true}');
+const splice = (body: Buffer, from: number, to: number, text: string) => Buffer.concat([body.subarray(0, from), Buffer.from(text), body.subarray(to)]);
+
+/**
+ * The ask spliced into the client's bytes: a new member before the top level's closing brace, or include_usage put
+ * into the stream_options object (or in place of its null); null when the text does not show it plainly. Positions
+ * are found on a latin1 reading (one char per byte): JSON's structural characters are ASCII and never part of a
+ * multi-byte UTF-8 sequence.
+ */
+function insertAsk(body: Buffer, absent: boolean): Buffer | null {
+  if (absent) {
+    const close = body.lastIndexOf('}');
+    return close === -1 ? null : splice(body, close, close, ',"stream_options":{"include_usage":true}');
+  }
+  const text = body.toString('latin1');
+  if (text.indexOf('"stream_options"') !== text.lastIndexOf('"stream_options"')) return null;
+  const at = topLevelKey(text, 'stream_options');
+  if (at === null) return null;
+  if (text.startsWith('null', at.value)) return splice(body, at.value, at.value + 4, '{"include_usage":true}');
+  if (text[at.value] !== '{') return null;
+  const next = at.value + 1 + text.slice(at.value + 1).search(/\S/);
+  return splice(body, at.value + 1, at.value + 1, text[next] === '}' ? '"include_usage":true' : '"include_usage":true,');
+}
 
 /** A line this long is passed on as it is (no usage chunk is that long). */
 const MAX_LINE_BYTES = 1024 * 1024;
