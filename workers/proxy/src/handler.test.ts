@@ -37,7 +37,7 @@ async function listen(server: Server): Promise<number> {
   return (server.address() as AddressInfo).port;
 }
 
-interface Options { thread: string; identifyMs?: number; upstream?: number; vault?: () => Promise<string>; begin?: () => void; rateLimit?: number; routes?: Array<{ model: string; provider: string }> }
+interface Options { thread: string; identifyMs?: number; upstream?: number; vault?: () => Promise<string>; begin?: () => void; rateLimit?: number; routes?: Array<{ model: string; provider: string }>; bodies?: BodyBudget }
 
 async function proxy(o: Options) {
   const identity = new IdentityThread(null, { entry: fixture(o.thread), timeoutsMs: { ...IDENTITY_TIMEOUTS_MS, identify: o.identifyMs ?? IDENTITY_TIMEOUTS_MS.identify } });
@@ -53,7 +53,7 @@ async function proxy(o: Options) {
   const handler = createHandler({
     config: () => config, providers: () => routing.providers, models, verdicts: new CallerVerdicts(identity, () => 1000, metrics), allowList: { get: () => ({ rate_limit: null }) } as unknown as AllowList,
     onCodeChanged: () => undefined, panic: { engaged: false } as PanicSwitch, limiter: new RateLimiter(), vault: { cached: () => undefined, key: o.vault ?? (async () => 'sk-test') } as unknown as VaultClient,
-    upstreams, audit: audit as unknown as AuditBatcher, logger: quiet, stats: { served: 0, blocked: 0, latencyMsTotal: 0 }, metrics, connections: new ConnectionCap(), usage: new UsageBook(() => new PriceTable([]), metrics), bodies: new BodyBudget(),
+    upstreams, audit: audit as unknown as AuditBatcher, logger: quiet, stats: { served: 0, blocked: 0, latencyMsTotal: 0 }, metrics, connections: new ConnectionCap(), usage: new UsageBook(() => new PriceTable([]), metrics), bodies: o.bodies ?? new BodyBudget(),
   });
   const port = await listen(createServer(handler.handle));
   const post = async (body = '{}') => {
@@ -141,5 +141,17 @@ describe('request path', () => {
     const got = await answer;
     expect([got.status, (JSON.parse(got.text) as { error: { code: string } }).error.code]).toEqual([503, 'ERR_PROXY_RELOADED']);
     expect(sent).toBe(0);
+  });
+
+  it('bodies read whole share a budget: past it a request is refused 503 ERR_PROXY_BUSY unread, and its slot is given back', async () => {
+    let sent = 0;
+    const upstream = createServer((_req, res) => void (sent++, res.end('ok')));
+    const bodies = new BodyBudget();
+    expect(bodies.take(128 * 1024 * 1024, 0)).toBe(true); // other requests' bodies fill it
+    const p = await proxy({ thread: 'identity-thread-allows.mjs', upstream: await listen(upstream), rateLimit: 1, bodies, routes: [{ model: 'claude-*', provider: 'anthropic' }] });
+    await expect(p.post('{"model":"gpt-4o"}')).resolves.toMatchObject({ status: 503, code: 'ERR_PROXY_BUSY' });
+    bodies.release(128 * 1024 * 1024);
+    await expect(p.post('{"model":"gpt-4o"}')).resolves.toMatchObject({ status: 200, text: 'ok' }); // the slot came back
+    expect(sent).toBe(1);
   });
 });
