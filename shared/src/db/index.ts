@@ -8,7 +8,7 @@ export { migrate, type Migration } from './migrate.js';
 export { RAYPHER_DB_MIGRATIONS } from './schema.js';
 export { EVENT_NAMES, type EventName } from './event-names.js';
 export { AuditLedger, verifyLedger, verifyChain, readRows, presentRequestRows, requestRowKey, chainHash, GENESIS_HASH, type VerifyResult, type StoredRow } from './audit.js';
-export { AUDIT_PUBLIC_KEY_FILE, appendCheckpoint, checkpointMessage, keyIdOf, ledgerHead, publicKeyFromPem, readCheckpoints, verifyCheckpoints, type Checkpoint, type CheckpointClaim, type CheckpointReport } from './checkpoint.js';
+export { AUDIT_PUBLIC_KEY_FILE, appendCheckpoint, checkpointMessage, keyIdOf, ledgerHead, publicKeyFromPem, readCheckpoints, verifyCheckpoints, type Checkpoint, type CheckpointClaim, type CheckpointOptions, type CheckpointReport } from './checkpoint.js';
 export { readAudit, verifyAudit, type AuditReport, type AuditSnapshot } from './audit-verify.js';
 export { exportLines, parseExport, EXPORT_FORMAT } from './audit-export.js';
 export { usageReport, type UsageLine } from './usage-report.js';
