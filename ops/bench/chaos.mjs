@@ -230,12 +230,13 @@ const report = {
   rows_beyond_key_uses_complete: counted.beyond - counted.beyondIncomplete,
   request_ids_with_several_rows: counted.duplicateRowIds,
   // Connections refused over [proxy] max_connections_per_uid: the 503s the agents saw, and their proxy.denied rows
-  // (each with a request_id of its own, so a replay after a kill neither merges nor repeats them).
-  too_many_connections: { seen_by_agents: failedByKind['503 ERR_PROXY_TOO_MANY_CONNECTIONS'] ?? 0, rows: counted.refusedRows, distinct_request_ids: counted.refusedRowIds },
+  // (audited at most once per uid per second, each with a request_id of its own: a replay after a kill neither
+  // merges them nor writes one twice, so rows = distinct ids).
+  too_many_connections: { refused_seen_by_agents: failedByKind['503 ERR_PROXY_TOO_MANY_CONNECTIONS'] ?? 0, rows: counted.refusedRows, distinct_request_ids: counted.refusedRowIds },
   journal_replays: counted.replays,
   rows_written_by_replay: counted.replayedRows,
   audit_verify: { ok: verify.ok, code: verify.code, rows: verify.rows, checkpoints: verify.checkpoints?.count, newest_checkpoint_age_secs: verify.checkpoints?.newest?.age_secs },
-  holds: everyUseHasRow && beyondExplained && counted.duplicateRowIds === 0 && counted.keyUses === counted.keyUseIds,
+  holds: everyUseHasRow && beyondExplained && counted.duplicateRowIds === 0 && counted.keyUses === counted.keyUseIds && counted.refusedRows === counted.refusedRowIds,
 };
 console.error(
   `chaos: key uses ${counted.keyUses}, proxy.request rows ${counted.rows}; every key use has its row: ${everyUseHasRow ? 'yes' : `NO (${counted.missing} without)`}; ` +
