@@ -104,8 +104,12 @@ await yargs(hideBin(process.argv))
       .command(
         'verify',
         'Recompute the hash chain and check every signed checkpoint; names the first broken row or checkpoint',
-        (yy) => yy.option('from', { type: 'string', describe: 'Verify an export file (raypherctl audit export) instead of the database' }).option('public-key', { type: 'string', describe: 'The checkpoint public key (PEM) kept elsewhere' }),
-        action((ctx, a: GlobalArgs & { from?: string; publicKey?: string }) => auditVerifyCommand(ctx, { from: a.from, publicKey: a.publicKey })),
+        (yy) =>
+          yy
+            .option('from', { type: 'string', describe: 'Verify an export file (raypherctl audit export) instead of the database' })
+            .option('public-key', { type: 'string', describe: 'The checkpoint public key (PEM) kept elsewhere' })
+            .option('max-age', { type: 'number', describe: 'Fail when the newest signed checkpoint is older than this many seconds' }),
+        action((ctx, a: GlobalArgs & { from?: string; publicKey?: string; maxAge?: number }) => auditVerifyCommand(ctx, { from: a.from, publicKey: a.publicKey, maxAge: a.maxAge })),
       )
       .command('export', 'Write rows, checkpoints and the public key as JSON lines, for off-machine storage', (yy) => yy.option('out', { type: 'string', describe: 'File to write (default: stdout)' }), action((ctx, a: GlobalArgs & { out?: string }) => auditExportCommand(ctx, { out: a.out })))
       .demandCommand(1, 'name an audit command: verify or export'),

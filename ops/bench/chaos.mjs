@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// Chaos run (issue 9): a real daemon in a temp home, a real local upstream that counts the key uses it sees,
-// allow-listed agents sending 100 requests/s for 60 s, while the proxy worker is killed -9 10 times and the
-// vault 5 times. Reports requests sent / succeeded / failed by kind, upstream key uses and proxy.request rows.
-// The figure that must hold: upstream key uses = proxy.request rows, up to rows marked incomplete whose request
-// was begun but never reached the upstream (exit 1 if any key use lacks a row). Run `npm run build` first.
+// Chaos run (issue 9): a real daemon in a temp home, a real local upstream that records the request id of every
+// request carrying the real key, allow-listed agents sending 100 requests/s for 60 s, while the proxy worker is killed
+// -9 10 times and the vault 5 times. Reports requests sent / succeeded / failed by kind, upstream key uses and
+// proxy.request rows, matched one by one by request id: every key use must have its row, and every row beyond the
+// key uses must be explained (begun and journaled before the key leaves, killed before the upstream saw the request:
+// marked incomplete). Exit 1 otherwise. Run `npm run build` first.
 // Usage: node ops/bench/chaos.mjs [--secs 60] [--rate 100] [--proxy-kills 10] [--vault-kills 5] [--agents 2]
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -40,15 +41,14 @@ const children = [];
 process.on('exit', () => children.forEach((c) => c.kill('SIGKILL')));
 
 // ---- the upstream: counts requests that carry the real key ------------------------------------------
-let keyUses = 0;
 let upstreamRequests = 0;
-/** The request id Raypher sends with each key use: matched one by one against the proxy.request rows. */
-const usedIds = new Set();
+/** Key uses by the request id Raypher sends with each: matched one by one against the proxy.request rows. */
+const usesById = new Map();
 const upstream = createServer((req, res) => {
   upstreamRequests++;
   if (req.headers.authorization === `Bearer ${KEY}`) {
-    keyUses++;
-    usedIds.add(String(req.headers['x-raypher-request-id']));
+    const id = String(req.headers['x-raypher-request-id']);
+    usesById.set(id, (usesById.get(id) ?? 0) + 1);
   }
   req.resume();
   req.on('end', () => {
@@ -100,12 +100,14 @@ const fail = (kind) => (out.failed[kind] = (out.failed[kind] ?? 0) + 1);
 const inflight = new Set();
 const one = () => {
   out.sent++;
+  // A body cut by a kill rejects r.text(): caught with the rest, so the agent never dies of it.
   const p = fetch(url, { method: 'POST', headers: { authorization: 'Bearer dummy', 'content-type': 'application/json' }, body: '{"model":"m","messages":[]}' })
     .then(async (r) => {
       const text = await r.text();
       if (r.status === 200) out.ok++;
       else { let code = ''; try { code = JSON.parse(text).error.code; } catch {} fail(r.status + (code ? ' ' + code : '')); }
-    }, (e) => fail('network ' + (e?.cause?.code ?? e?.code ?? e?.name)))
+    })
+    .catch((e) => fail('network ' + (e?.cause?.code ?? e?.code ?? e?.name)))
     .finally(() => inflight.delete(p));
   inflight.add(p);
 };
@@ -123,7 +125,8 @@ console.log(JSON.stringify(out));
 await ctl(['allow', '--exe-path', process.execPath, '--script', agentPath, '--name', 'chaos-agent']);
 // One warm-up request so the first kill does not land on identification warm-up.
 await run([agentPath, `${base}/v1/chat/completions`, '1', '0.5']);
-const warmUses = keyUses;
+/** The warm-up's request ids: left out of both sides of the count. */
+const warmIds = new Set(usesById.keys());
 
 console.error(`chaos: ${RATE} req/s for ${SECS} s from ${AGENTS} agents; kill -9 proxy x${PROXY_KILLS}, vault x${VAULT_KILLS} (home ${home})`);
 const agents = Array.from({ length: AGENTS }, () => {
@@ -153,31 +156,53 @@ await running('proxy');
 
 // ---- the count: rows settle (folds every 250 ms; a last restart replays its journal) ----------------
 const dbFile = join(home, 'data', 'raypher.db');
+/** Matches the upstream's key uses and the proxy.request rows by request id (the warm-up left out of both). */
 const countRows = async () => {
   const db = await Db.open(dbFile, { readOnly: true });
   try {
-    const r = await db.get("SELECT count(*) AS n, sum(json_extract(body, '$.data.incomplete') IS 1) AS incomplete FROM events WHERE type = 'proxy.request'");
+    const rows = (await db.all("SELECT json_extract(body, '$.data.request_id') AS id, json_extract(body, '$.data.incomplete') IS 1 AS incomplete FROM events WHERE type = 'proxy.request'")).filter((r) => !warmIds.has(r.id));
     const replayed = await db.all("SELECT body FROM events WHERE type = 'audit.replayed'");
-    const ids = await db.all("SELECT json_extract(body, '$.data.request_id') AS id, json_extract(body, '$.data.incomplete') IS 1 AS incomplete FROM events WHERE type = 'proxy.request'");
-    const rowIds = new Map(ids.map((x) => [x.id, x.incomplete === 1]));
-    const missing = [...usedIds].filter((id) => !rowIds.has(id)).length;
-    const extraComplete = [...rowIds].filter(([id, incomplete]) => !usedIds.has(id) && !incomplete).length;
-    return { rows: r.n, incomplete: r.incomplete ?? 0, missing, extraComplete, replays: replayed.length, replayedRows: replayed.reduce((s, x) => s + JSON.parse(x.body).data.rows_written, 0) };
+    const refusedRows = await db.get("SELECT count(*) AS n, count(DISTINCT request_id) AS ids FROM events WHERE type = 'proxy.denied' AND json_extract(body, '$.data.reason') = 'too_many_connections'");
+    const rowsById = new Map();
+    for (const r of rows) rowsById.set(r.id, [...(rowsById.get(r.id) ?? []), r.incomplete === 1]);
+    const uses = [...usesById].filter(([id]) => !warmIds.has(id));
+    const withRow = uses.filter(([id]) => rowsById.has(id));
+    const beyond = rows.filter((r) => !usesById.has(r.id));
+    return {
+      keyUses: uses.reduce((n, [, k]) => n + k, 0),
+      keyUseIds: uses.length,
+      rows: rows.length,
+      incomplete: rows.filter((r) => r.incomplete === 1).length,
+      withRow: withRow.length,
+      withIncompleteRow: withRow.filter(([id]) => rowsById.get(id).every(Boolean)).length,
+      missing: uses.length - withRow.length,
+      beyond: beyond.length,
+      beyondIncomplete: beyond.filter((r) => r.incomplete === 1).length,
+      duplicateRowIds: [...rowsById.values()].filter((v) => v.length > 1).length,
+      refusedRows: refusedRows.n,
+      refusedRowIds: refusedRows.ids,
+      replays: replayed.length,
+      replayedRows: replayed.reduce((s, x) => s + JSON.parse(x.body).data.rows_written, 0),
+    };
   } finally {
     await db.close();
   }
 };
 let counted = await countRows();
 const settleUntil = Date.now() + SETTLE_MS;
-while (counted.rows !== keyUses && Date.now() < settleUntil) {
+while (counted.missing > 0 && Date.now() < settleUntil) {
   await sleep(250);
   counted = await countRows();
 }
+await sleep(1000); // one more fold interval: rows still arriving would show as a changed count
+counted = await countRows();
 const verify = JSON.parse((await ctl(['audit', 'verify', '--json'])) || '{}');
 
 const sum = (f) => results.reduce((s, r) => s + f(r), 0);
 const failedByKind = {};
 for (const r of results) for (const [k, n] of Object.entries(r.failed)) failedByKind[k] = (failedByKind[k] ?? 0) + n;
+const everyUseHasRow = counted.missing === 0;
+const beyondExplained = counted.beyond === counted.beyondIncomplete;
 const report = {
   secs: SECS,
   rate: RATE,
@@ -186,26 +211,41 @@ const report = {
   succeeded: sum((r) => r.ok),
   failed: sum((r) => Object.values(r.failed).reduce((a, b) => a + b, 0)),
   failed_by_kind: failedByKind,
-  upstream_key_uses: keyUses - warmUses,
-  upstream_requests_without_key: upstreamRequests - keyUses,
-  proxy_request_rows: counted.rows - warmUses,
+  upstream_key_uses: counted.keyUses,
+  upstream_key_use_request_ids: counted.keyUseIds,
+  upstream_requests_without_key: upstreamRequests - [...usesById.values()].reduce((a, b) => a + b, 0),
+  proxy_request_rows: counted.rows,
   rows_marked_incomplete: counted.incomplete,
+  // The issue's figure, as it stands: true only when no kill landed between a begin and the upstream.
+  key_uses_equal_rows: counted.keyUses === counted.rows,
+  // Matched by the request id the upstream received.
+  every_key_use_has_its_row: everyUseHasRow,
+  key_uses_with_row: counted.withRow,
+  key_uses_whose_row_is_incomplete: counted.withIncompleteRow,
+  key_uses_without_row: counted.missing,
+  // Rows for a request id the upstream never saw: begun and journaled before the key left, the proxy killed before the
+  // upstream read the request. Each must be marked incomplete.
+  rows_beyond_key_uses: counted.beyond,
+  rows_beyond_key_uses_incomplete: counted.beyondIncomplete,
+  rows_beyond_key_uses_complete: counted.beyond - counted.beyondIncomplete,
+  request_ids_with_several_rows: counted.duplicateRowIds,
+  // Connections refused over [proxy] max_connections_per_uid: the 503s the agents saw, and their proxy.denied rows
+  // (audited at most once per uid per second, each with a request_id of its own: a replay after a kill neither
+  // merges them nor writes one twice, so rows = distinct ids).
+  too_many_connections: { refused_seen_by_agents: failedByKind['503 ERR_PROXY_TOO_MANY_CONNECTIONS'] ?? 0, rows: counted.refusedRows, distinct_request_ids: counted.refusedRowIds },
   journal_replays: counted.replays,
   rows_written_by_replay: counted.replayedRows,
   audit_verify: { ok: verify.ok, code: verify.code, rows: verify.rows, checkpoints: verify.checkpoints?.count, newest_checkpoint_age_secs: verify.checkpoints?.newest?.age_secs },
-  key_uses_equal_rows: keyUses === counted.rows,
-  // Every key use has a row; a row beyond that is a use begun in the instant before a kill whose request never
-  // reached the upstream (journaled before the key leaves, so marked incomplete). Exit 1 if a key use has no row.
-  every_key_use_has_a_row: counted.rows >= keyUses && counted.rows - keyUses <= counted.incomplete && counted.missing === 0,
-  // Matched by the request id the upstream received: key uses without their row, and complete rows for a request
-  // the upstream never saw (both must be 0).
-  key_uses_without_row: counted.missing,
-  complete_rows_without_key_use: counted.extraComplete,
+  holds: everyUseHasRow && beyondExplained && counted.duplicateRowIds === 0 && counted.keyUses === counted.keyUseIds && counted.refusedRows === counted.refusedRowIds,
 };
+console.error(
+  `chaos: key uses ${counted.keyUses}, proxy.request rows ${counted.rows}; every key use has its row: ${everyUseHasRow ? 'yes' : `NO (${counted.missing} without)`}; ` +
+    `rows beyond key uses ${counted.beyond} (${counted.beyondIncomplete} incomplete, never seen upstream)`,
+);
 console.log(JSON.stringify(report, null, 2));
 sup.kill('SIGTERM');
 await new Promise((r) => sup.once('exit', r));
 upstream.close();
 if (!values.keep) rmSync(home, { recursive: true, force: true });
 rmSync(agentDir, { recursive: true, force: true });
-process.exit(report.every_key_use_has_a_row && counted.extraComplete === 0 ? 0 : 1);
+process.exit(report.holds ? 0 : 1);

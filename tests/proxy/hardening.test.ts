@@ -15,7 +15,8 @@ const MARKER = '[REDACTED-BY-RAYPHER]';
  * `node hard-agent.mjs <mode> ...`, one JSON line out. get URL: status, headers, body, trailers, chunk arrival times;
  * raw PORT REQUEST: bytes sent as is (paths fetch would normalise, TRACE, upgrades), the answer as text;
  * body URL BYTES length|chunked: a POST of that size; slow PORT N HOLD_MS: N connections that never finish their
- * headers, reporting how each ended; loop URL MS [GO_AT]: from GO_AT (epoch ms) on, requests back to back for MS, every status or error and when each 200 came.
+ * headers, reporting how each ended; trickle PORT MS: a POST whose body arrives a byte every 100 ms (never idle, never
+ * complete) until the proxy closes it or MS pass; loop URL MS [GO_AT]: from GO_AT (epoch ms) on, requests back to back for MS, every status or error and when each 200 came.
  */
 const HARD_AGENT = `
 import http from 'node:http';
@@ -71,6 +72,20 @@ if (mode === 'get') {
   const refused = ends.filter((e) => e.text.includes('ERR_PROXY_TOO_MANY_CONNECTIONS')).length;
   const timedOut = ends.filter((e) => e.ms < hold && !e.text.includes('ERR_PROXY_TOO_MANY_CONNECTIONS'));
   out({ opened: n, refused, closedByProxy: timedOut.length, lastCloseMs: Math.max(0, ...timedOut.map((e) => e.ms)), sample: timedOut[0]?.text ?? null });
+} else if (mode === 'trickle') {
+  const [port, total] = a.map(Number);
+  const s = net.connect(port, '127.0.0.1');
+  let text = '';
+  let sent = 0;
+  const t0 = Date.now();
+  s.on('data', (d) => (text += d.toString('latin1')));
+  s.on('error', () => undefined);
+  s.on('connect', () => {
+    s.write('POST /v1/chat/completions HTTP/1.1\\r\\nHost: x\\r\\nAuthorization: Bearer dummy\\r\\nContent-Type: application/json\\r\\nContent-Length: 100000\\r\\n\\r\\n');
+    const tick = setInterval(() => (s.writable && Date.now() - t0 < total ? (s.write('a'), sent++) : (clearInterval(tick), s.destroy())), 100);
+    s.on('close', () => clearInterval(tick));
+  });
+  s.on('close', () => out({ text: text.slice(0, 300), closedMs: Date.now() - t0, sent }));
 } else if (mode === 'loop') {
   await new Promise((r) => setTimeout(r, Math.max(0, Number(a[2] ?? 0) - Date.now())));
   const statuses = {};
@@ -214,6 +229,18 @@ describe('proxy hardening', () => {
     expect(r.closedByProxy).toBe(50);
     expect(r.lastCloseMs).toBeLessThan(3500);
     expect(r.sample).toMatch(/^HTTP\/1\.1 408/);
+    await d.stop();
+  });
+
+  it('answers 408 and closes a request whose body is still arriving after request_timeout_ms', async () => {
+    const { d, base, port, agent } = await setUp({ request_timeout_ms: 1500, headers_timeout_ms: 1000 });
+    const r = await agentRun<{ text: string; closedMs: number; sent: number }>(agent, ['trickle', String(port), '10000']);
+    expect(r.text).toMatch(/^HTTP\/1\.1 408/);
+    // The body never stopped coming (a byte per 100 ms), so only the whole-request deadline can have cut it.
+    expect(r.sent).toBeGreaterThan(8);
+    expect(r.closedMs).toBeGreaterThanOrEqual(1400);
+    expect(r.closedMs).toBeLessThan(4000);
+    expect((await agentRun<Got>(agent, ['get', `${base}/v1/models`])).status).toBe(200);
     await d.stop();
   });
 

@@ -2,7 +2,7 @@
 // tampering, host key checks, crash during rotation, access control, and no key in any file.
 import { chmodSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { Db } from '@raypher/shared/db';
+import { Db, readCheckpoints } from '@raypher/shared/db';
 import { Control, PROTOCOL_VERSION } from '@raypher/shared/ipc';
 import { auditEvents, ctl, Daemon, killAll, makeHome, waitFor, type ConfigTables } from '../helpers/daemon.js';
 import { RawClient, requestsAsUid } from '../helpers/raw-client.js';
@@ -27,6 +27,15 @@ async function startVault(vault: Record<string, string>, extra: ConfigTables = {
   const d = await Daemon.start(home);
   daemons.push(d);
   return { home, d };
+}
+
+async function checkpointCount(home: string): Promise<number> {
+  const db = await Db.open(join(home, 'data', 'raypher.db'), { readOnly: true });
+  try {
+    return (await readCheckpoints(db)).length;
+  } finally {
+    await db.close();
+  }
 }
 
 const vaultWorker = async (d: Daemon) => (await d.status()).workers.find((w) => w.name === 'vault')!;
@@ -102,6 +111,7 @@ describe('vault', () => {
     expect(recoveryKey).toMatch(/^([0-9a-f]{8}-){7}[0-9a-f]{8}$/);
     expect((await ctl(home, ['vault', 'init', '--recovery-key'])).stderr).toContain('already set up; pass --replace');
 
+    const lockedCheckpoints = await waitFor(async () => (await checkpointCount(home)) || undefined, 10_000, 'the first checkpoint');
     expect((await tpm.tool('tpm2_pcrextend', [`16:sha256=${'00'.repeat(31)}01`])).code).toBe(0);
     expect((await ctl(home, ['restart', 'vault'])).code).toBe(0);
     await d.waitForAllRunning();
@@ -114,9 +124,13 @@ describe('vault', () => {
 
     const wrong = await ctl(home, ['vault', 'recover', '--from-stdin'], {}, `${'0'.repeat(8)}-`.repeat(7) + '0'.repeat(8));
     expect(wrong.stderr).toContain('ERR_VAULT_RECOVERY');
+    // The checkpoint signing key is sealed under the data key: the locked vault signed none at its start; they resume on recovery.
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(await checkpointCount(home)).toBe(lockedCheckpoints);
     const recovered = await ctl(home, ['vault', 'recover', '--from-stdin'], {}, recoveryKey);
     expect(recovered.stdout).toContain('Vault recovered');
     expect(await unsealHash(home, 'anthropic')).toBe(sha(key));
+    await waitFor(async () => (await checkpointCount(home)) > lockedCheckpoints || undefined, 10_000, 'a checkpoint after recovery');
     // The re-wrap is bound to the new PCR value: it survives a restart.
     expect((await ctl(home, ['restart', 'vault'])).code).toBe(0);
     await d.waitForAllRunning();

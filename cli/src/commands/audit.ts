@@ -10,6 +10,8 @@ export interface AuditVerifyArgs {
   from?: string;
   /** A public key held elsewhere (PEM), instead of the published one (or the export's). */
   publicKey?: string;
+  /** Fail when the newest checkpoint is older than this many seconds. */
+  maxAge?: number;
 }
 
 export async function auditVerifyCommand(ctx: CliContext, args: AuditVerifyArgs = {}): Promise<number> {
@@ -24,7 +26,10 @@ export async function auditVerifyCommand(ctx: CliContext, args: AuditVerifyArgs 
     pem = publishedKey(ctx);
   }
   if (args.publicKey) pem = readText(args.publicKey, 'public key');
-  const report = verifyAudit(snapshot, pem ? parseKey(pem, args.publicKey ?? 'the published public key') : null);
+  if (args.maxAge !== undefined && !(Number.isInteger(args.maxAge) && args.maxAge >= 0)) {
+    throw new RaypherError('ERR_CLI_INPUT', `--max-age takes a whole number of seconds (0 or more), not ${String(args.maxAge)}`);
+  }
+  const report = verifyAudit(snapshot, pem ? parseKey(pem, args.publicKey ?? 'the published public key') : null, { maxAgeSecs: args.maxAge });
   if (ctx.json) ctx.out(JSON.stringify(report));
   else for (const line of describe(report)) ctx.out(line);
   return report.ok ? 0 : 1;
@@ -46,6 +51,7 @@ function describe(r: AuditReport): string[] {
   else out.push(`audit chain OK: ${r.rows} rows, head ${r.headHash}`);
   const c = r.checkpoints;
   if (c.firstBad) out.push(`audit checkpoint FAILED (ERR_AUDIT_CHECKPOINT): ${c.firstBad.reason}`);
+  if (c.problem) out.push(`audit checkpoints FAILED (ERR_AUDIT_CHECKPOINT): ${c.problem}`);
   if (c.newest) out.push(`checkpoints: ${c.count}${c.ok ? ' verified' : ''}; newest covers row ${c.newest.seq}, signed ${c.newest.ts} (${c.newest.age_secs} s ago); rows after it: ${c.rows_after_newest ?? 'unknown'}`);
   else out.push('checkpoints: none (the vault signs one at start and every [audit] checkpoint_interval_secs); a cut tail cannot be detected without them');
   return out;

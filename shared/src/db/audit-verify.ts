@@ -2,7 +2,7 @@
 import type { KeyObject } from 'node:crypto';
 import type { ErrorCode } from '../errors/index.js';
 import { readRows, verifyChain, type StoredRow, type VerifyResult } from './audit.js';
-import { readCheckpoints, verifyCheckpoints, type Checkpoint, type CheckpointReport } from './checkpoint.js';
+import { readCheckpoints, verifyCheckpoints, type Checkpoint, type CheckpointOptions, type CheckpointReport } from './checkpoint.js';
 import type { Db } from './sqlite.js';
 
 export interface AuditReport extends VerifyResult {
@@ -26,9 +26,9 @@ export async function readAudit(db: Db): Promise<AuditSnapshot> {
   }
 }
 
-export function verifyAudit(snapshot: AuditSnapshot, publicKey: KeyObject | null, now = new Date()): AuditReport {
+export function verifyAudit(snapshot: AuditSnapshot, publicKey: KeyObject | null, options: CheckpointOptions = {}): AuditReport {
   const { result, hashAt } = verifyChain(snapshot.rows);
-  const checkpoints = verifyCheckpoints(snapshot.checkpoints, { hashAt, intact: result.ok, rows: result.rows, firstBrokenSeq: result.firstBroken?.seq ?? null }, publicKey, now);
+  const checkpoints = verifyCheckpoints(snapshot.checkpoints, { hashAt, intact: result.ok, rows: result.rows, firstBrokenSeq: result.firstBroken?.seq ?? null }, publicKey, options);
   const code = !result.ok ? 'ERR_AUDIT_BROKEN' : !checkpoints.ok ? 'ERR_AUDIT_CHECKPOINT' : null;
   return { ...result, ok: code === null, code, checkpoints };
 }

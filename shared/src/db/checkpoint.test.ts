@@ -78,4 +78,26 @@ describe('signed audit checkpoints', () => {
     const cut = text.split('\n').filter((l) => !l.includes('"seq":3,"body"')).join('\n');
     expect(verifyAudit(parseExport(cut, 'export'), publicKey)).toMatchObject({ ok: false, code: 'ERR_AUDIT_CHECKPOINT' });
   });
+
+  it('fails rows with no checkpoint when a public key is known (checkpoints deleted), and passes them without a key', async () => {
+    await appendN(3);
+    const r = await verifyNow();
+    expect(r).toMatchObject({ ok: false, code: 'ERR_AUDIT_CHECKPOINT', checkpoints: { count: 0, firstBad: null } });
+    expect(r.checkpoints.problem).toMatch(/3 rows but no signed checkpoint.*deleted.*vault never signed one/);
+    expect(verifyAudit(await readAudit(db), null)).toMatchObject({ ok: true, checkpoints: { problem: null } });
+  });
+
+  it('an empty ledger with no checkpoint passes', async () => {
+    expect(await verifyNow()).toMatchObject({ ok: true, checkpoints: { count: 0, problem: null } });
+  });
+
+  it('maxAgeSecs fails a newest checkpoint older than it, naming the age', async () => {
+    await appendN(2);
+    await checkpointNow(privateKey, new Date(Date.now() - 120_000).toISOString());
+    const snapshot = await readAudit(db);
+    expect(verifyAudit(snapshot, publicKey, { maxAgeSecs: 300 })).toMatchObject({ ok: true, code: null });
+    const old = verifyAudit(snapshot, publicKey, { maxAgeSecs: 60 });
+    expect(old).toMatchObject({ ok: false, code: 'ERR_AUDIT_CHECKPOINT', checkpoints: { firstBad: null } });
+    expect(old.checkpoints.problem).toMatch(/is 1[12]\d s old, over --max-age 60/);
+  });
 });

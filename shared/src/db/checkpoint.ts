@@ -56,6 +56,8 @@ export interface CheckpointReport {
   count: number;
   /** The first checkpoint that does not verify, and why. */
   firstBad: { id: number; seq: number; reason: string } | null;
+  /** What fails the checkpoints as a whole: none over rows while a public key is known, or the newest older than maxAgeSecs. */
+  problem: string | null;
   newest: { id: number; seq: number; ts: string; age_secs: number } | null;
   /** Rows after the newest checkpoint's seq: a cut among these is only visible through the checkpoint's age. */
   rows_after_newest: number | null;
@@ -69,8 +71,14 @@ export interface ChainView {
   firstBrokenSeq: number | null;
 }
 
+export interface CheckpointOptions {
+  now?: Date;
+  /** Fail when the newest checkpoint is older than this (raypherctl audit verify --max-age). */
+  maxAgeSecs?: number;
+}
+
 /** Checks every checkpoint: signed by the published key, and the verified chain reaches its seq with the same hash. */
-export function verifyCheckpoints(checkpoints: readonly Checkpoint[], chain: ChainView, publicKey: KeyObject | null, now = new Date()): CheckpointReport {
+export function verifyCheckpoints(checkpoints: readonly Checkpoint[], chain: ChainView, publicKey: KeyObject | null, { now = new Date(), maxAgeSecs }: CheckpointOptions = {}): CheckpointReport {
   const keyId = publicKey ? keyIdOf(publicKey) : null;
   const bad = checkpoints.flatMap((c) => {
     const reason = checkOne(c, chain, publicKey, keyId);
@@ -82,7 +90,22 @@ export function verifyCheckpoints(checkpoints: readonly Checkpoint[], chain: Cha
   const firstBad = worst ? { id: worst.id, seq: worst.seq, reason: worst.reason } : null;
   const last = checkpoints.at(-1);
   const newest = last ? { id: last.id, seq: last.seq, ts: last.ts, age_secs: Math.max(0, Math.round((now.getTime() - Date.parse(last.ts)) / 1000)) } : null;
-  return { ok: firstBad === null, count: checkpoints.length, firstBad, newest, rows_after_newest: last && chain.intact ? Math.max(0, chain.rows - last.seq) : null };
+  const problem = wholeSetProblem(newest, chain.rows, keyId, maxAgeSecs);
+  return { ok: firstBad === null && problem === null, count: checkpoints.length, firstBad, problem, newest, rows_after_newest: last && chain.intact ? Math.max(0, chain.rows - last.seq) : null };
+}
+
+const SIGNING = 'the vault signs one at start and every [audit] checkpoint_interval_secs while it is unlocked';
+
+function wholeSetProblem(newest: CheckpointReport['newest'], rows: number, keyId: string | null, maxAgeSecs: number | undefined): string | null {
+  if (newest === null && rows > 0 && keyId !== null) {
+    return `the ledger has ${rows} rows but no signed checkpoint, though checkpoints are signed with key ${keyId}: they were deleted (a cut tail would go unseen), or the vault never signed one (${SIGNING}); if the daemon runs, check 'raypherctl vault status' and the vault's log for ERR_AUDIT_CHECKPOINT, then verify again after the interval`;
+  }
+  if (maxAgeSecs === undefined) return null;
+  if (newest === null) return rows > 0 ? `--max-age ${maxAgeSecs}: the ledger has ${rows} rows and no checkpoint (${SIGNING})` : null;
+  if (newest.age_secs > maxAgeSecs) {
+    return `the newest checkpoint (row ${newest.seq}, signed ${newest.ts}) is ${newest.age_secs} s old, over --max-age ${maxAgeSecs}: checkpoints stopped (vault down or locked) or the newest were deleted; ${SIGNING}, so check 'raypherctl status' and the vault's log`;
+  }
+  return null;
 }
 
 function checkOne(c: Checkpoint, chain: ChainView, publicKey: KeyObject | null, keyId: string | null): string | null {

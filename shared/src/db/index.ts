@@ -7,7 +7,7 @@ export { Db, type Row, type Param } from './sqlite.js';
 export { migrate, type Migration } from './migrate.js';
 export type { EventName } from './event-names.js';
 export { AuditLedger, verifyLedger, presentRequestRows, requestRowKey, GENESIS_HASH, type VerifyResult, type StoredRow } from './audit.js';
-export { AUDIT_PUBLIC_KEY_FILE, appendCheckpoint, checkpointMessage, keyIdOf, ledgerHead, publicKeyFromPem, readCheckpoints, type Checkpoint, type CheckpointClaim, type CheckpointReport } from './checkpoint.js';
+export { AUDIT_PUBLIC_KEY_FILE, appendCheckpoint, checkpointMessage, keyIdOf, ledgerHead, publicKeyFromPem, readCheckpoints, type Checkpoint, type CheckpointClaim, type CheckpointOptions, type CheckpointReport } from './checkpoint.js';
 export { readAudit, verifyAudit, type AuditReport, type AuditSnapshot } from './audit-verify.js';
 export { exportLines, parseExport } from './audit-export.js';
 export { usageReport, type UsageLine } from './usage-report.js';

@@ -29,7 +29,7 @@ export const ERROR_CODES = {
   ERR_HEALTH_METHOD_NOT_ALLOWED: 'The /health server answers only GET and HEAD.',
   ERR_DB_OPEN: 'A SQLite database could not be opened or migrated.',
   ERR_AUDIT_BROKEN: 'The audit ledger’s hash chain does not verify.',
-  ERR_AUDIT_CHECKPOINT: 'An audit checkpoint does not verify: bad signature, or the chain no longer reaches it (rows cut or missing).',
+  ERR_AUDIT_CHECKPOINT: 'An audit checkpoint does not verify (bad signature, or the chain no longer reaches it: rows cut or missing), the ledger has rows but no checkpoint while a public key is known, the newest is older than --max-age, or the vault cannot open its signing key.',
   ERR_AUDIT_JOURNAL: 'The audit journal could not be written or replayed, so no key is used (the proxy fails closed).',
   ERR_NATIVE_UNSUPPORTED: 'A native OS facility is not available on this platform.',
   ERR_NATIVE_CALL: 'A native OS call failed.',

@@ -1,4 +1,5 @@
 // Proxy audit rows: journaled durably first (audit-journal.ts), folded into raypher.db in batches off the request path.
+import { randomUUID } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import type { AuditLedger, Db, EventName } from '@raypher/shared/db';
 import type { Logger } from '@raypher/shared/logging';
@@ -87,10 +88,14 @@ export class AuditBatcher {
     for (const row of rows) this.enqueue('proxy.request', row);
   }
 
-  /** A row with no key use (a denial, a rate limit). */
+  /**
+   * A row with no key use (a denial, a rate limit). One that names no request (a connection refused before any was
+   * read) gets a request_id of its own, so a replay after a crash finds its row instead of writing it again.
+   */
   add(type: EventName, data: Record<string, unknown>): void {
-    this.write([{ k: 'e', t: type, at: new Date().toISOString(), d: data }]);
-    this.enqueue(type, data);
+    const row = data.request_id === undefined ? { ...data, request_id: randomUUID() } : data;
+    this.write([{ k: 'e', t: type, at: new Date().toISOString(), d: row }]);
+    this.enqueue(type, row);
   }
 
   /** Folds what waits into raypher.db (one transaction); resolves when it is written (or has failed and waits again). */

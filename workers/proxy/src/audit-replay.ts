@@ -29,9 +29,10 @@ export async function replayJournals(journal: JournalDir, db: Db, ledger: AuditL
   }
   counts.records = records.length;
   const rows = rowsOf(records);
-  const ids = [...new Set(rows.map((r) => String(r.data.request_id)))];
+  const ids = [...new Set(rows.flatMap((r) => (typeof r.data.request_id === 'string' ? [r.data.request_id] : [])))];
   const present = await presentRequestRows(db, ids);
-  const missing = rows.filter((r) => !present.has(requestRowKey(r.type, String(r.data.request_id))));
+  // A record with no request_id (written by a proxy before every journaled row had one) cannot be looked up: written.
+  const missing = rows.filter((r) => typeof r.data.request_id !== 'string' || !present.has(requestRowKey(r.type, r.data.request_id)));
   counts.already_present = rows.length - missing.length;
   counts.rows_written = missing.length;
   counts.incomplete = missing.filter((r) => r.data.incomplete === true).length;
@@ -42,18 +43,20 @@ export async function replayJournals(journal: JournalDir, db: Db, ledger: AuditL
 }
 
 /**
- * The rows a set of journal records stands for, in journal order, one per (type, request_id): a begun key use
- * with its completion, or marked incomplete (status null) when the proxy died before it completed.
+ * The rows a set of journal records stands for, in journal order: a begun key use with its completion, or marked
+ * incomplete (status null) when the proxy died before it completed, one per request_id; and one row per other
+ * record, keyed by (type, request_id), or by its position in the journal when it has no request_id (several
+ * refused connections are several rows, not one).
  */
 export function rowsOf(records: readonly JournalRecord[]): Row[] {
   const begun = new Map<string, { at: string; d: Record<string, unknown> }>();
   const completed = new Map<string, Record<string, unknown>>();
   const events = new Map<string, Row>();
-  for (const r of records) {
+  records.forEach((r, position) => {
     if (r.k === 'b') begun.set(r.id, begun.get(r.id) ?? { at: r.at, d: r.d });
     else if (r.k === 'c') completed.set(r.id, r.d);
-    else events.set(requestRowKey(r.t, String(r.d.request_id)), { type: r.t, data: r.d });
-  }
+    else events.set(typeof r.d.request_id === 'string' ? requestRowKey(r.t, r.d.request_id) : `#${position}`, { type: r.t, data: r.d });
+  });
   const rows: Row[] = [];
   for (const [id, b] of begun) {
     const done = completed.get(id);

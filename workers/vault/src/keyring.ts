@@ -8,7 +8,7 @@ import { combineKeys, newKey, open, seal, zero } from './crypto.js';
 import { createHostKey, loadHostKey } from './protectors/host-key.js';
 import type { Tpm2 } from './protectors/tpm2.js';
 import { unwrapWithRecovery, wrapToRecovery } from './recovery.js';
-import type { VaultStore } from './store.js';
+import type { MetaKey, VaultStore } from './store.js';
 
 export interface KeyringOptions {
   store: VaultStore;
@@ -20,6 +20,16 @@ export interface KeyringOptions {
 
 const dekAad = (version: number, protector: string) => `raypher-dek-v1|${version}|${protector}`;
 const recoveryAad = (version: number) => `raypher-dek-recovery-v1|${version}`;
+
+/**
+ * Values other than provider keys that the vault keeps sealed under the DEK in meta: the audit checkpoint
+ * signing key. Opened with the DEK like a provider key, and re-sealed inside the same transaction by rotate.
+ */
+const SEALED_META = {
+  audit_signing_key: { nonce: 'audit_signing_nonce', blob: 'audit_signing_blob' },
+} as const satisfies Record<string, { nonce: MetaKey; blob: MetaKey }>;
+export type SealedMetaName = keyof typeof SEALED_META;
+const sealedMetaAad = (name: SealedMetaName, version: number) => `raypher-sealed-meta-v1|${name}|${version}`;
 
 export class Keyring {
   private dek: Buffer | null = null;
@@ -62,6 +72,20 @@ export class Keyring {
     throw new RaypherError(this.lastError?.code === 'ERR_VAULT_PCR_MISMATCH' ? 'ERR_VAULT_PCR_MISMATCH' : 'ERR_VAULT_LOCKED', `the vault is locked (${why})`);
   }
 
+  /** A value sealed in meta under the DEK (null when none is stored); the caller zeroes it. Throws when locked. */
+  async openSealed(name: SealedMetaName): Promise<Buffer | null> {
+    const dek = this.requireDek();
+    const { nonce, blob } = SEALED_META[name];
+    const [n, b] = await Promise.all([this.opts.store.meta(nonce), this.opts.store.meta(blob)]);
+    if (!n || !b) return null;
+    return open(dek, { nonce: n, blob: b }, sealedMetaAad(name, this.keyVersion), `sealed ${name} in vault.db`);
+  }
+
+  /** Seals value under the current DEK into meta, inside the caller's transaction. */
+  async writeSealed(tx: Db, name: SealedMetaName, value: Buffer): Promise<void> {
+    await this.writeSealedWith(tx, this.requireDek(), this.keyVersion, name, value);
+  }
+
   async recoveryConfigured(): Promise<boolean> {
     return (await this.opts.store.meta('recovery_public')) !== null;
   }
@@ -102,6 +126,7 @@ export class Keyring {
     try {
       await this.opts.store.db.transaction(async (tx) => {
         count = await reencrypt(oldDek, next, version, tx);
+        await this.resealMeta(tx, oldDek, next, version);
         await this.writeWrappedDek(tx, wrapKey, next, version, protector);
         if (recoveryPublic) await this.writeRecoveryWrap(tx, wrapToRecovery(recoveryPublic, next, recoveryAad(version)));
       });
@@ -179,6 +204,27 @@ export class Keyring {
     await store.setMeta(tx, 'dek_nonce', w.nonce);
     await store.setMeta(tx, 'dek_blob', w.blob);
     await store.setMeta(tx, 'pcrs', this.opts.tpm.pcrs);
+  }
+
+  /** Re-seals every sealed meta value under the new DEK (rotate, same transaction). */
+  private async resealMeta(tx: Db, oldDek: Buffer, newDek: Buffer, version: number): Promise<void> {
+    for (const name of Object.keys(SEALED_META) as SealedMetaName[]) {
+      const { nonce, blob } = SEALED_META[name];
+      const [n, b] = await Promise.all([this.opts.store.meta(nonce, tx), this.opts.store.meta(blob, tx)]);
+      if (!n || !b) continue;
+      const value = open(oldDek, { nonce: n, blob: b }, sealedMetaAad(name, this.keyVersion), `sealed ${name} in vault.db`);
+      try {
+        await this.writeSealedWith(tx, newDek, version, name, value);
+      } finally {
+        zero(value);
+      }
+    }
+  }
+
+  private async writeSealedWith(tx: Db, dek: Buffer, version: number, name: SealedMetaName, value: Buffer): Promise<void> {
+    const w = seal(dek, value, sealedMetaAad(name, version));
+    await this.opts.store.setMeta(tx, SEALED_META[name].nonce, w.nonce);
+    await this.opts.store.setMeta(tx, SEALED_META[name].blob, w.blob);
   }
 
   private async writeRecoveryWrap(tx: Db, w: { ephemeral: Buffer; nonce: Buffer; blob: Buffer }): Promise<void> {

@@ -33,7 +33,7 @@ export interface SecretRow {
   updated_at: string;
 }
 
-export type MetaKey = 'protector' | 'key_version' | 'dek_nonce' | 'dek_blob' | 'fp_salt' | 'pcrs' | 'recovery_public' | 'recovery_ephemeral' | 'recovery_nonce' | 'recovery_blob';
+export type MetaKey = 'protector' | 'key_version' | 'dek_nonce' | 'dek_blob' | 'fp_salt' | 'pcrs' | 'recovery_public' | 'recovery_ephemeral' | 'recovery_nonce' | 'recovery_blob' | 'audit_signing_nonce' | 'audit_signing_blob';
 
 export class VaultStore {
   private constructor(readonly db: Db) {}

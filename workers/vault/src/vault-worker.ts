@@ -43,9 +43,26 @@ export const vaultWorker: WorkerModule<'vault'> = {
       invalidate: (provider) => socket?.invalidate(provider),
     });
     socket = await startVaultSocket(ctx.paths.vaultSocket, ctx.vaultToken, service, ctx.logger);
-    // Signed checkpoints of the audit ledger: the signing key lives only here, never with the rows' writers.
-    const checkpointer = new Checkpointer(auditDb, CheckpointSigner.load(ctx.paths.dataDir, process.getuid?.() ?? 0), ctx.logger, ctx.config.audit.checkpoint_interval_secs);
-    checkpointer.start();
+    // Signed checkpoints of the audit ledger. The signing key is sealed in vault.db under the data key, so it opens
+    // only in an unlocked vault: a locked vault starts them once it is recovered.
+    let checkpointer: Checkpointer | null = null;
+    let checkpointSecs = ctx.config.audit.checkpoint_interval_secs;
+    let opening: Promise<void> | null = null;
+    const startCheckpoints = (): Promise<void> => (opening ??= openCheckpoints().finally(() => (opening = null)));
+    const openCheckpoints = async (): Promise<void> => {
+      if (checkpointer || !keyring.unlocked) return;
+      try {
+        const { signer, origin, strayFile } = await CheckpointSigner.open({ keyring, store, dataDir: ctx.paths.dataDir, uid: process.getuid?.() ?? 0 });
+        if (origin === 'migrated') ctx.logger.warn('audit signing key moved from its file into vault.db and the file deleted; copies of the old file (backups) can still sign', { key_id: signer.keyId });
+        if (strayFile) ctx.logger.warn('a key file that is not the sealed audit signing key was found and ignored; remove it', { code: 'ERR_AUDIT_CHECKPOINT', file: strayFile });
+        checkpointer = new Checkpointer(auditDb, signer, ctx.logger, checkpointSecs);
+        checkpointer.start();
+      } catch (err) {
+        ctx.logger.error('audit checkpoints are off: the signing key could not be opened; verify will report the newest checkpoint as old', { code: 'ERR_AUDIT_CHECKPOINT', error: (err as Error).message });
+      }
+    };
+    if (keyring.unlocked) await startCheckpoints();
+    else ctx.logger.warn('audit checkpoints wait for the vault to be unlocked (raypherctl vault recover)', { code: keyring.lastError?.code });
 
     // /health is answered synchronously: the key count is kept current by the methods that change it.
     let sealedKeys = await store.count();
@@ -61,20 +78,25 @@ export const vaultWorker: WorkerModule<'vault'> = {
       'vault.rotate': ({ caller }) => service.rotate(caller),
       'vault.status': () => service.status(),
       'vault.initRecovery': async ({ caller, args }) => ({ recoveryKey: await service.initRecovery(args.replace, caller) }),
-      'vault.recover': async ({ caller, args }) => recounted(await service.recover(args.recoveryKey, caller)),
+      'vault.recover': async ({ caller, args }) => {
+        const result = await service.recover(args.recoveryKey, caller);
+        await startCheckpoints();
+        return recounted(result);
+      },
     });
 
     return {
       async stop() {
         socket?.close();
-        await checkpointer.stop();
+        await checkpointer?.stop();
         keyring.close();
         await store.close();
         await auditDb.close();
       },
       onConfig(next) {
         config = next.vault;
-        checkpointer.setInterval(next.audit.checkpoint_interval_secs);
+        checkpointSecs = next.audit.checkpoint_interval_secs;
+        checkpointer?.setInterval(checkpointSecs);
       },
       health: () => {
         // silicon_id is a top-level /health field: the supervisor spreads worker sections over its null.
