@@ -1,13 +1,13 @@
 // Caller identity under attack, second round (docs/security.md): what the audit of issue 8 found after the first
 // kit was closed. Each case is a real attacking process against a real proxy and a real upstream that records the
 // Authorization it receives.
-import { chmodSync, copyFileSync, mkdtempSync, realpathSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { auditEvents, run, waitFor } from '../helpers/daemon.js';
-import { AGENT, allow, FETCH_ONCE, keyUses, NODE, script, startProxy, statusOf, upstreamPerTest } from './harness.js';
+import { dirname, join } from 'node:path';
+import { auditEvents, ctl, run, waitFor } from '../helpers/daemon.js';
+import { AGENT, allow, FETCH_ONCE, keyUses, NODE, PY_AGENT, script, startProxy, statusOf, upstreamPerTest } from './harness.js';
 import type { Upstream } from './upstream.js';
 
 let upstream: Upstream;
@@ -38,6 +38,13 @@ function portFree(port: number): Promise<boolean> {
     s.once('connect', () => (s.destroy(), resolve(false)));
     s.once('error', () => resolve(true));
   });
+}
+
+/** A script in a sticky, world-writable folder of root's, as /tmp is. */
+function stickyScript(name: string, source: string): string {
+  const path = script(name, source);
+  chmodSync(dirname(path), 0o1777);
+  return path;
 }
 
 describe('caller identity under attack (second round)', () => {
@@ -193,6 +200,55 @@ print('pushed')
     expect(keyUses(upstream, key)).toBe(before);
     expect(await reasonsOf(home, 1)).toEqual(['env_injection']);
     expect(String((await auditEvents(home, 'proxy.denied'))[0]?.data.detail)).toContain('ELECTRON_RUN_AS_NODE');
+    await d.stop();
+  });
+
+  it('17. a script in a sticky world-writable folder: other users add modules beside it (python) or above it (node); allow and the posture warn, a pinned tree denies', async () => {
+    const { home, d, key, base } = await startProxy(upstream, CFG);
+    const url = `${base}/v1/models`;
+    const marker = join(mkdtempSync(join(tmpdir(), 'raypher-ran-')), 'ran');
+    chmodSync(dirname(marker), 0o777);
+    const plant = (path: string, source: string) => run(PYTHON, ['-c', `import os, sys\nos.makedirs(os.path.dirname(sys.argv[1]), exist_ok=True)\nopen(sys.argv[1], 'w').write(sys.argv[2])`, path, source], NOBODY);
+
+    // python: the script's folder is sys.path[0]; another user's json.py there shadows the standard library.
+    const pyAgent = stickyScript('agent.py', `import json\n${PY_AGENT}`);
+    const pyDir = dirname(pyAgent);
+    const warned = JSON.parse((await allow(home, ['--exe-path', PYTHON, '--script', pyAgent, '--json'])).stdout);
+    expect(warned.warnings).toEqual([expect.stringContaining(`${pyDir} is writable by a uid other than root`)]);
+    expect(warned.warnings[0]).toContain('sys.path');
+    expect((await plant(join(pyDir, 'json.py'), `open(${JSON.stringify(marker)}, 'a').write('py')\nfrom _json import *\n`)).code).toBe(0);
+    expect(await statusOf(PYTHON, [pyAgent, url])).toBe('200'); // what the warning is about: the planted module ran
+    expect(readFileSync(marker, 'utf8')).toBe('py');
+
+    // Pinned with --tree, a module planted later denies the entry (the first entry goes: its denial would come first).
+    const listed = (await d.status()).identity;
+    expect((await ctl(home, ['allow', 'rm', String(warned.id)])).code).toBe(0);
+    const pyAgent2 = stickyScript('agent.py', `import json\n${PY_AGENT}`);
+    const pyDir2 = dirname(pyAgent2);
+    await allow(home, ['--exe-path', PYTHON, '--script', pyAgent2, '--tree', pyDir2]);
+    expect(await statusOf(PYTHON, [pyAgent2, url])).toBe('200');
+    const before = keyUses(upstream, key);
+    expect((await plant(join(pyDir2, 'json.py'), `open(${JSON.stringify(marker)}, 'a').write('py2')\nfrom _json import *\n`)).code).toBe(0);
+    expect(await statusOf(PYTHON, [pyAgent2, url])).toBe('403');
+    expect(keyUses(upstream, key)).toBe(before);
+    expect(await reasonsOf(home, 1)).toEqual(['code_changed']);
+
+    // node: a bare import missing beside the script is looked for in node_modules of every folder above it.
+    const top = dirname(stickyScript('placeholder', ''));
+    const app = join(top, 'app');
+    mkdirSync(app, { mode: 0o755 });
+    const nodeAgent = join(app, 'agent.mjs');
+    writeFileSync(nodeAgent, `await import('optional-helper').catch(() => null);\n${AGENT}`, { mode: 0o644 });
+    const nodeWarned = JSON.parse((await allow(home, ['--exe-path', NODE, '--script', nodeAgent, '--json'])).stdout);
+    expect(nodeWarned.warnings).toEqual([expect.stringContaining(`${top} is writable by a uid other than root`)]);
+    expect(nodeWarned.warnings[0]).toContain('node_modules');
+    expect((await plant(join(top, 'node_modules', 'optional-helper', 'index.js'), `require('fs').appendFileSync(${JSON.stringify(marker)}, 'node');\n`)).code).toBe(0);
+    expect(await statusOf(NODE, [nodeAgent, url])).toBe('200');
+    expect(readFileSync(marker, 'utf8')).toBe('pypy2node');
+
+    expect(listed?.entries_code_writable).toEqual([{ id: warned.id, path: pyDir }]);
+    expect(listed?.warnings).toEqual(expect.arrayContaining([expect.stringContaining(`entry ${warned.id}: ${pyDir} is writable`)]));
+    expect((await d.status()).identity?.entries_code_writable).toEqual(expect.arrayContaining([{ id: nodeWarned.id, path: top }]));
     await d.stop();
   });
 

@@ -6,7 +6,7 @@ import { RaypherError } from '@raypher/shared/errors';
 import type { AllowEntryInfo, OwnedHandlers } from '@raypher/shared/ipc';
 import { ruleOf, type AllowEntry, type AllowList } from './allow-list.js';
 import { familyOf } from './identity/grammar/index.js';
-import { codePaths, writableByOthers } from './identity/posture.js';
+import { writableCode } from './identity/posture.js';
 import { IdentityMethods } from './identity/protocol.js';
 import type { IdentityThread } from './identity/thread.js';
 
@@ -107,8 +107,8 @@ function toInfo(e: AllowEntry, list: AllowList): AllowEntryInfo {
   const rule = ruleOf(e);
   const warnings: string[] = [];
   if (e.uid === null) warnings.push('any uid: every local user running this program gets the key');
-  const writable = writableByOthers(codePaths(rule), e.uid);
-  if (writable) warnings.push(`${writable} is writable by a uid other than root and the entry's own: whoever can write it can make the agent run their code (pin it with --tree, or fix its owner and mode)`);
+  const writable = writableCode(rule);
+  if (writable) warnings.push(`${writable.path} is writable by a uid other than root and the entry's own: ${writable.why}`);
   if (rule.codeChanged) warnings.push("pinned code changed: denied until 'raypherctl allow refresh'");
   return {
     id: e.id,
