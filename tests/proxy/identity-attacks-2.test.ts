@@ -1,7 +1,7 @@
 // Caller identity under attack, second round (docs/security.md): what the audit of issue 8 found after the first
 // kit was closed. Each case is a real attacking process against a real proxy and a real upstream that records the
 // Authorization it receives.
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -252,4 +252,46 @@ print('pushed')
     await d.stop();
   });
 
+  it('18. python with --tree: the __pycache__ python writes is pinned at allow (no false code_changed), and a swapped .pyc denies', async () => {
+    const { home, d, key, base } = await startProxy(upstream, CFG);
+    const url = `${base}/v1/models`;
+    const agent = script('agent.py', `import helper\nassert helper.TAG == 'ok'\n${PY_AGENT}`);
+    const dir = dirname(agent);
+    writeFileSync(join(dir, 'helper.py'), "TAG = 'ok'\n");
+    await allow(home, ['--exe-path', PYTHON, '--script', agent, '--tree', dir]);
+    // The first runs import helper: python writes __pycache__/helper.*.pyc unless it is already there and fresh (or
+    // PYTHONDONTWRITEBYTECODE is set, as it may be where the tests run).
+    const writes = { env: Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'PYTHONDONTWRITEBYTECODE')) };
+    expect(await statusOf(PYTHON, [agent, url], writes)).toBe('200');
+    expect(await statusOf(PYTHON, [agent, url], writes)).toBe('200');
+    expect(await auditEvents(home, 'proxy.denied')).toEqual([]);
+    // A .pyc with the same header (source size and mtime) runs instead of the source: pinned, so it denies.
+    const pyc = readdirSync(join(dir, '__pycache__')).find((f) => f.startsWith('helper.')) as string;
+    const marker = join(mkdtempSync(join(tmpdir(), 'raypher-ran-')), 'ran');
+    const swap = `import marshal, sys\nold = open(sys.argv[1], 'rb').read()\nopen(sys.argv[1], 'wb').write(old[:16] + marshal.dumps(compile(sys.argv[2], 'helper.py', 'exec')))`;
+    expect((await run(PYTHON, ['-c', swap, join(dir, '__pycache__', pyc), `open(${JSON.stringify(marker)}, 'w').write('x')\nTAG = 'ok'\n`])).code).toBe(0);
+    const before = keyUses(upstream, key);
+    expect(await statusOf(PYTHON, [agent, url], writes)).toBe('403');
+    expect(existsSync(marker)).toBe(true); // python did run the swapped bytecode
+    expect(keyUses(upstream, key)).toBe(before);
+    expect(await reasonsOf(home, 1)).toEqual(['code_changed']);
+    await d.stop();
+  });
+
+  it('19. a --script entry whose file is swapped, run and put back (same bytes again) denies: the script’s stamp is pinned', async () => {
+    const { home, d, key, base } = await startProxy(upstream, CFG);
+    const url = `${base}/v1/models`;
+    const agent = script('agent.mjs', AGENT);
+    await allow(home, ['--exe-path', NODE, '--script', agent]);
+    expect(await statusOf(NODE, [agent, url])).toBe('200');
+    const marker = join(mkdtempSync(join(tmpdir(), 'raypher-ran-')), 'ran');
+    writeFileSync(agent, `import { writeFileSync } from 'node:fs';\nimport { fileURLToPath } from 'node:url';\nwriteFileSync(${JSON.stringify(marker)}, 'x');\nwriteFileSync(fileURLToPath(import.meta.url), ${JSON.stringify(AGENT)});\n${AGENT}`);
+    const before = keyUses(upstream, key);
+    expect(await statusOf(NODE, [agent, url])).toBe('403');
+    expect(existsSync(marker)).toBe(true);
+    expect(readFileSync(agent, 'utf8')).toBe(AGENT);
+    expect(keyUses(upstream, key)).toBe(before);
+    expect(await reasonsOf(home, 1)).toEqual(['code_changed']);
+    await d.stop();
+  });
 });

@@ -78,6 +78,14 @@ describe('the allow decision', () => {
     expect(decide([], [entry()], ctx)).toMatchObject({ allowed: false, reason: 'no_process' });
   });
 
+  it('a script entry asks for its pinned stamp (the script swapped and put back); an entry without script or tree does not', () => {
+    const asked: number[] = [];
+    const spy = { ...ctx, treeChange: (id: number) => (asked.push(id), '/srv/agent.mjs') };
+    expect(decide([caller()], [entry()], spy)).toMatchObject({ reason: 'code_changed', detail: '/srv/agent.mjs changed' });
+    expect(decide([caller({ exePath: '/opt/agent', exeHash: 'h-bin' })], [entry({ id: 2, family: 'binary', exePath: '/opt/agent', exeHash: 'h-bin', scriptPath: null })], spy)).toMatchObject({ allowed: true });
+    expect(asked).toEqual([1]);
+  });
+
   it('a pinned tree with no named script allows a script inside it, and a change inside it denies', () => {
     const tree = { scriptPath: null, scriptHash: null, trees: ['/srv'] };
     expect(reason({}, tree)).toBe('allowed');

@@ -142,7 +142,8 @@ function checkEntry(e: EntryRule, caller: Caller, ctx: DecideContext, deny: Deny
   if (code?.kind === 'inline' && !e.inlineCode) return deny('inline_code', `inline code (${code.how})`, e, shown);
   if (code?.kind === 'script' && !scriptAllowed(e, script, ctx)) return deny('script_not_allowed', null, e, shown);
   if (e.codeChanged) return deny('code_changed', 'a pinned file changed; run raypherctl allow refresh', e, shown);
-  if (e.trees.length > 0) {
+  // The script's stamp is pinned like a tree's files: a script swapped, run and put back has the same bytes again.
+  if (e.trees.length > 0 || e.scriptPath !== null) {
     const changed = ctx.treeChange(e.id, caller.execNs);
     if (changed) return deny('code_changed', `${changed} changed`, e, shown);
   }
