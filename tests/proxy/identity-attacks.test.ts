@@ -102,8 +102,9 @@ ${PY_AGENT}`,
     expect([rewritten.stdout.trim(), rewritten.stderr]).toEqual(['403', '']);
     expect(keyUses(upstream, key)).toBe(beforeRewrite);
     const reasons = await reasonsOf(home, attacks.length + 2);
-    // --env-file is refused as an option before its file could be read; the chdir and the rewritten argv run another script.
-    expect(reasons).toEqual(['option_denied', 'option_denied', 'option_denied', 'option_denied', 'option_denied', 'inline_code', 'inline_code', 'option_denied', 'script_not_allowed', 'script_not_allowed']);
+    // --env-file is refused as an option before its file could be read; --inspect's inspector is found listening
+    // (second round, 14) before the option is read; the chdir and the rewritten argv run another script.
+    expect(reasons).toEqual(['option_denied', 'option_denied', 'option_denied', 'option_denied', 'option_denied', 'inline_code', 'inline_code', 'debugger_open', 'script_not_allowed', 'script_not_allowed']);
     await d.stop();
   });
 
@@ -217,7 +218,8 @@ process.on('message', (m, sock) => {
     const agent = script('agent.mjs', AGENT);
     const url = `${base}/v1/models`;
     const added = await allow(home, ['--exe-path', NODE, '--script', agent, '--json']);
-    expect(JSON.parse(added.stdout)).toMatchObject({ uid: 0, warnings: [] });
+    // The only warning: the script sits below /tmp, where any user may add a node_modules (test 17 of the second round).
+    expect(JSON.parse(added.stdout)).toMatchObject({ uid: 0, warnings: [expect.stringContaining('node_modules')] });
     const asNobody = { uid: 65534, gid: 65534, cwd: '/' };
     const before = keyUses(upstream, key);
     expect(await statusOf(NODE, [agent, url], asNobody)).toBe('403');
@@ -225,7 +227,7 @@ process.on('message', (m, sock) => {
     expect(await reasonsOf(home, 1)).toEqual(['wrong_uid']);
 
     const anyUid = JSON.parse((await allow(home, ['--exe-path', NODE, '--script', agent, '--uid', 'any', '--json'])).stdout);
-    expect(anyUid).toMatchObject({ uid: null, warnings: [expect.stringContaining('any uid')] });
+    expect(anyUid).toMatchObject({ uid: null, warnings: [expect.stringContaining('any uid'), expect.stringContaining('node_modules')] });
     expect((await ctl(home, ['allow', 'list'])).stdout).toContain('ANY (!)');
     expect((await d.status()).identity).toMatchObject({ exec_ledger: 'active', entries_uid_any: [anyUid.id] });
     expect(await statusOf(NODE, [agent, url], asNobody)).toBe('200');
@@ -240,7 +242,7 @@ process.on('message', (m, sock) => {
     writeFileSync(helper, "export const tag = 'ok';\n");
     const url = `${base}/v1/models`;
     const added = JSON.parse((await allow(home, ['--exe-path', NODE, '--script', agent, '--tree', dir, '--json'])).stdout);
-    expect(added).toMatchObject({ trees: [dir], treeFiles: 3, warnings: [] });
+    expect(added).toMatchObject({ trees: [dir], treeFiles: 3, warnings: [expect.stringContaining('node_modules')] }); // below /tmp
     expect(await statusOf(NODE, [agent, url])).toBe('200');
     const before = keyUses(upstream, key);
     appendFileSync(helper, "globalThis.stolen = 'the attacker runs here now';\n");

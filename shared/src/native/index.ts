@@ -31,5 +31,6 @@ export function tryLock(fd: number): boolean {
 export { ProcConnector, type ProcEvent, type ProcConnectorHandlers } from './proc-connector.linux.js';
 // Linux only: when data last arrived on one of our TCP sockets (the proxy's exec-after-connect check).
 export { tcpLastDataRecvMs } from './tcp-info.linux.js';
-// Linux only: the scanner's sock_diag dump of established TCP sockets (proxy.bypass).
-export { TcpDump, type EstablishedTcp } from './tcp-dump.linux.js';
+// Linux only: sock_diag dumps of established TCP sockets (the scanner's proxy.bypass) and of listening ones (the
+// proxy's open-inspector check).
+export { TcpDump, type EstablishedTcp, type ListeningTcp } from './tcp-dump.linux.js';

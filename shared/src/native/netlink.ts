@@ -19,4 +19,4 @@ export const NLMSGHDR_BYTES = 16;
 /** nlmsghdr + inet_diag_req_v2. */
 export const INET_DIAG_REQUEST_BYTES = NLMSGHDR_BYTES + 56;
 /** inet_diag_msg: family, state, timer, retrans (4), inet_diag_sockid (sport, dport, src[16], dst[16], if, cookie[2]: 48), expires, rqueue, wqueue (12), uid, inode. */
-export const INET_DIAG_MSG = { dport: 6, dst: 24, uid: 64, inode: 68, bytes: 72 } as const;
+export const INET_DIAG_MSG = { sport: 4, dport: 6, src: 8, dst: 24, uid: 64, inode: 68, bytes: 72 } as const;

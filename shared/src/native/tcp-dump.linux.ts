@@ -1,5 +1,6 @@
-// Established TCP sockets from the kernel by netlink sock_diag: one dump request per address family, answered in batches
-// of inet_diag_msg (no /proc/net/tcp text to format and parse). SockDiag (sock-diag.linux.ts) answers one exact 4-tuple.
+// TCP sockets from the kernel by netlink sock_diag, established or listening: one dump request per address family,
+// answered in batches of inet_diag_msg (no /proc/net/tcp text to format and parse). SockDiag (sock-diag.linux.ts)
+// answers one exact 4-tuple.
 import { RaypherError } from '../errors/index.js';
 import { libc } from './libc.js';
 import {
@@ -9,7 +10,10 @@ import {
 
 const EAGAIN = 11;
 const TCPF_ESTABLISHED = 1 << 1;
+const TCPF_LISTEN = 1 << 10;
 const REQUEST_BYTES = INET_DIAG_REQUEST_BYTES;
+const MSG_SPORT = INET_DIAG_MSG.sport;
+const MSG_SRC = INET_DIAG_MSG.src;
 const MSG_DPORT = INET_DIAG_MSG.dport;
 const MSG_DST = INET_DIAG_MSG.dst;
 const MSG_INODE = INET_DIAG_MSG.inode;
@@ -19,6 +23,13 @@ const MSG_BYTES = INET_DIAG_MSG.bytes;
 export interface EstablishedTcp {
   readonly remoteIp: string;
   readonly remotePort: number;
+  readonly inode: number;
+}
+
+/** A listening TCP socket: its local address and port, and its inode (who holds it: /proc/<pid>/fd). */
+export interface ListeningTcp {
+  readonly ip: string;
+  readonly port: number;
   readonly inode: number;
 }
 
@@ -33,7 +44,17 @@ export class TcpDump {
 
   /** Established connections whose remote port passes `port`; the address is decoded only for those. */
   established(port: (p: number) => boolean): EstablishedTcp[] {
-    return [...this.dump(AF_INET, port), ...this.dump(AF_INET6, port)];
+    const row = (b: Buffer, m: number): EstablishedTcp | null => {
+      const remotePort = b.readUInt16BE(m + MSG_DPORT);
+      return port(remotePort) ? { remoteIp: address(b, m + MSG_DST, b.readUInt8(m) === AF_INET6), remotePort, inode: b.readUInt32LE(m + MSG_INODE) } : null;
+    };
+    return [...this.dump(AF_INET, TCPF_ESTABLISHED, row), ...this.dump(AF_INET6, TCPF_ESTABLISHED, row)];
+  }
+
+  /** Every listening TCP socket (a machine has few: one dump each for IPv4 and IPv6 fits in a reply or two). */
+  listening(): ListeningTcp[] {
+    const row = (b: Buffer, m: number): ListeningTcp => ({ ip: address(b, m + MSG_SRC, b.readUInt8(m) === AF_INET6), port: b.readUInt16BE(m + MSG_SPORT), inode: b.readUInt32LE(m + MSG_INODE) });
+    return [...this.dump(AF_INET, TCPF_LISTEN, row), ...this.dump(AF_INET6, TCPF_LISTEN, row)];
   }
 
   close(): void {
@@ -41,7 +62,8 @@ export class TcpDump {
     this.fd = -1;
   }
 
-  private dump(family: number, port: (p: number) => boolean): EstablishedTcp[] {
+  /** The sockets of one address family in `states`, each decoded by `row` (null: not wanted). */
+  private dump<T>(family: number, states: number, row: (b: Buffer, msgAt: number) => T | null): T[] {
     const c = libc();
     if (this.fd < 0) {
       this.fd = c.socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
@@ -55,9 +77,9 @@ export class TcpDump {
     req.writeUInt32LE(seq, 8);
     req.writeUInt8(family, 16);
     req.writeUInt8(IPPROTO_TCP, 17);
-    req.writeUInt32LE(TCPF_ESTABLISHED, 20);
+    req.writeUInt32LE(states, 20);
     if (c.send(this.fd, req, req.length, 0) !== req.length) this.fail(`sock_diag dump send failed with errno ${c.errno()}`);
-    const out: EstablishedTcp[] = [];
+    const out: T[] = [];
     for (let empty = 0; empty < MAX_EMPTY_READS; ) {
       const n = c.recv(this.fd, this.reply, this.reply.length, MSG_DONTWAIT);
       if (n < 0) {
@@ -73,9 +95,8 @@ export class TcpDump {
           if (type === NLMSG_DONE) return out;
           if (type === NLMSG_ERROR) this.fail(`sock_diag dump failed with errno ${-this.reply.readInt32LE(off + NLMSGHDR_BYTES)}`);
           if (type === SOCK_DIAG_BY_FAMILY && len >= NLMSGHDR_BYTES + MSG_BYTES) {
-            const m = off + NLMSGHDR_BYTES;
-            const remotePort = this.reply.readUInt16BE(m + MSG_DPORT);
-            if (port(remotePort)) out.push({ remoteIp: address(this.reply, m + MSG_DST, this.reply.readUInt8(m) === AF_INET6), remotePort, inode: this.reply.readUInt32LE(m + MSG_INODE) });
+            const r = row(this.reply, off + NLMSGHDR_BYTES);
+            if (r !== null) out.push(r);
           }
         }
         off += (len + 3) & ~3;

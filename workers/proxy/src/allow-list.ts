@@ -89,8 +89,12 @@ export class AllowList {
     return [...this.manifests].map(([entryId, files]) => ({ entryId, files }));
   }
 
+  /** Files pinned under the entry's trees (its script, pinned by stamp too, is counted only when it lies in one). */
   treeFileCount(id: number): number {
-    return this.manifests.get(id)?.length ?? 0;
+    const script = this.get(id)?.script_path;
+    const trees = JSON.parse(this.get(id)?.trees ?? '[]') as string[];
+    const inTree = (p: string) => trees.some((t) => p === t || p.startsWith(t.endsWith('/') ? t : `${t}/`));
+    return (this.manifests.get(id) ?? []).filter((f) => f.path !== script || inTree(f.path)).length;
   }
 
   async add(e: NewEntry, manifest: readonly TreeFile[]): Promise<AllowEntry> {

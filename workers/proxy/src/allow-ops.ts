@@ -1,13 +1,15 @@
 // The allow-list control methods (raypherctl allow ...): validate what the operator names, hash it off the event
 // loop, bind the entry to the operator's uid unless `--uid any` is explicit, and warn about code others can write.
 import { realpathSync, statSync } from 'node:fs';
+import { sep } from 'node:path';
 import type { AuditLedger } from '@raypher/shared/db';
 import { RaypherError } from '@raypher/shared/errors';
-import type { AllowEntryInfo, OwnedHandlers } from '@raypher/shared/ipc';
+import type { AllowEntryInfo, InterpreterFamily, OwnedHandlers } from '@raypher/shared/ipc';
 import { ruleOf, type AllowEntry, type AllowList } from './allow-list.js';
 import { familyOf } from './identity/grammar/index.js';
-import { codePaths, writableByOthers } from './identity/posture.js';
+import { writableCode } from './identity/posture.js';
 import { IdentityMethods } from './identity/protocol.js';
+import { compilePythonTrees } from './identity/pycache.js';
 import type { IdentityThread } from './identity/thread.js';
 
 interface AllowDeps {
@@ -40,7 +42,7 @@ export function allowHandlers(d: AllowDeps): AllowHandlers {
     }
     const uid = args.anyUid ? null : (args.uid ?? caller?.uid ?? invalid('the operator uid is unknown; pass --uid N, or --uid any for every user'));
     const [exeHash, scriptHash] = await d.identity.call(IdentityMethods.hash, { paths: script ? [exePath, script] : [exePath] });
-    const manifest = trees.length > 0 ? await d.identity.call(IdentityMethods.manifest, { roots: trees }) : [];
+    const manifest = await pin(d, family, exePath, script, trees);
     const entry = await d.allowList.add(
       {
         exe_path: exePath,
@@ -80,8 +82,9 @@ export function allowHandlers(d: AllowDeps): AllowHandlers {
   const refresh: AllowHandlers['allow.refresh'] = async ({ caller, args }) => {
     const entry = d.allowList.get(args.id) ?? invalid(`no allow-list entry with id ${args.id}; 'raypherctl allow list' shows them`);
     const rule = ruleOf(entry);
-    const [scriptHash] = rule.scriptPath ? await d.identity.call(IdentityMethods.hash, { paths: [existing(rule.scriptPath, 'the script')] }) : [null];
-    const manifest = rule.trees.length > 0 ? await d.identity.call(IdentityMethods.manifest, { roots: [...rule.trees] }) : [];
+    const script = rule.scriptPath ? existing(rule.scriptPath, 'the script') : null;
+    const [scriptHash] = script ? await d.identity.call(IdentityMethods.hash, { paths: [script] }) : [null];
+    const manifest = await pin(d, rule.family, rule.exePath, script, rule.trees);
     const refreshed = await d.allowList.refresh(entry.id, scriptHash ?? null, manifest);
     await d.pushRules();
     await d.ledger.append('allow.refreshed', { id: entry.id, script_hash: scriptHash ?? null, tree_files: manifest.length, was_code_changed: entry.code_changed === 1, caller });
@@ -89,6 +92,17 @@ export function allowHandlers(d: AllowDeps): AllowHandlers {
   };
 
   return { 'allow.add': add, 'allow.list': list, 'allow.remove': remove, 'allow.refresh': refresh };
+}
+
+/**
+ * The manifest of what the entry pins: every file under its trees, and its script (a script swapped, run and put back
+ * has its old bytes again but not its old stamp). Python's trees are compiled first (pycache.ts).
+ */
+async function pin(d: AllowDeps, family: InterpreterFamily, exePath: string, script: string | null, trees: readonly string[]) {
+  if (family === 'python' && trees.length > 0) await compilePythonTrees(exePath, trees);
+  const inTree = (p: string) => trees.some((t) => p === t || p.startsWith(t.endsWith(sep) ? t : t + sep));
+  const roots = [...trees, ...(script && !inTree(script) ? [script] : [])];
+  return roots.length > 0 ? d.identity.call(IdentityMethods.manifest, { roots }) : [];
 }
 
 function invalid(message: string): never {
@@ -107,8 +121,8 @@ function toInfo(e: AllowEntry, list: AllowList): AllowEntryInfo {
   const rule = ruleOf(e);
   const warnings: string[] = [];
   if (e.uid === null) warnings.push('any uid: every local user running this program gets the key');
-  const writable = writableByOthers(codePaths(rule), e.uid);
-  if (writable) warnings.push(`${writable} is writable by a uid other than root and the entry's own: whoever can write it can make the agent run their code (pin it with --tree, or fix its owner and mode)`);
+  const writable = writableCode(rule);
+  if (writable) warnings.push(`${writable.path} is writable by a uid other than root and the entry's own: ${writable.why}`);
   if (rule.codeChanged) warnings.push("pinned code changed: denied until 'raypherctl allow refresh'");
   return {
     id: e.id,

@@ -14,4 +14,5 @@ export const DENY_MESSAGES: Readonly<Record<DenyReason, string>> = {
   inline_code: 'inline code (-c/-e/-m/stdin) is not allowed for this interpreter',
   script_not_allowed: 'this interpreter is allow-listed only for other scripts; add this one with raypherctl allow --exe-path ... --script ...',
   code_changed: "the entry's pinned code changed; check the change, then run raypherctl allow refresh ID",
+  debugger_open: "a debugger (node's inspector) is open in this process, so any local process can make it send anything; it is refused while the inspector listens (SIGUSR1 opens one: run node agents under their own uid)",
 };

@@ -35,11 +35,19 @@ export interface Caller extends ProcessFacts {
   execNs: bigint | null;
   /** Its descriptor for the connection lacks close-on-exec: inherited across an exec. */
   inherited: boolean;
+  /** The listening TCP sockets it holds (an inspector opened by SIGUSR1 is one). */
+  listeners: readonly Listener[];
+}
+
+export interface Listener {
+  inode: number;
+  ip: string;
+  port: number;
 }
 
 export const DENY_REASONS = [
   'no_process', 'not_listed', 'exe_changed', 'wrong_uid', 'inherited_socket', 'exec_after_connect', 'no_exec_record',
-  'env_injection', 'option_denied', 'inline_code', 'script_not_allowed', 'code_changed',
+  'env_injection', 'option_denied', 'inline_code', 'script_not_allowed', 'code_changed', 'debugger_open',
 ] as const;
 export type DenyReason = (typeof DENY_REASONS)[number];
 
@@ -69,6 +77,8 @@ export interface DecideContext extends LaunchContext {
    * after this time (the caller's exec: a file changed and put back before that check was loaded by it); null: now.
    */
   treeChange(entryId: number, checkedAfterNs: bigint | null): string | null;
+  /** Inodes of the callers' listening sockets that answered as node's inspector (probed before the decision). */
+  inspectors: ReadonlySet<number>;
 }
 
 export function decide(callers: readonly Caller[], entries: readonly EntryRule[], ctx: DecideContext): Verdict {
@@ -95,6 +105,10 @@ function decideOne(caller: Caller, entries: readonly EntryRule[], ctx: DecideCon
   // The program on the list must have made the connection itself, after it started.
   if (caller.inherited) return deny('inherited_socket', 'its descriptor for this connection was inherited across an exec');
   if (caller.execNs !== null && caller.execNs > ctx.connectedNs) return deny('exec_after_connect', 'it executed a new program after the connection was made');
+  // An open inspector (SIGUSR1 opens one in any node process: no option, no code of the agent's) runs whatever any
+  // local process sends it: what the program does then is not what was executed.
+  const inspector = caller.listeners.find((l) => ctx.inspectors.has(l.inode));
+  if (inspector) return deny('debugger_open', `node's inspector listens on ${inspector.ip}:${inspector.port}: any local process can make this program send anything`);
   let denial: Verdict | null = null;
   for (const entry of byUid) {
     const v = checkEntry(entry, caller, ctx, deny);
@@ -111,7 +125,7 @@ function checkEntry(e: EntryRule, caller: Caller, ctx: DecideContext, deny: Deny
   const code = e.family === 'binary' ? null : parseArgv(e.family, caller.argv, e.allowOptions);
   const script = code?.kind === 'script' ? ctx.realpath(isAbsolute(code.arg) ? code.arg : resolve(caller.cwd, code.arg)) : null;
   const shown = code?.kind === 'inline' ? `(inline ${code.how})` : code?.kind === 'script' ? (script ?? code.arg) : null;
-  const envFamily: Family = code?.kind === 'script' && code.ignoresEnvironment ? 'binary' : e.family;
+  const envFamily: Family = code?.kind === 'script' && code.ignoresEnvironment ? 'generic' : e.family;
   const variable = injectedVariable(caller.env, envFamily, e.allowEnv);
   if (variable) return deny('env_injection', `${variable} is set`, e, shown);
   const launch = { ...caller, family: e.family, trees: e.trees, allowEnv: e.allowEnv };
@@ -128,7 +142,8 @@ function checkEntry(e: EntryRule, caller: Caller, ctx: DecideContext, deny: Deny
   if (code?.kind === 'inline' && !e.inlineCode) return deny('inline_code', `inline code (${code.how})`, e, shown);
   if (code?.kind === 'script' && !scriptAllowed(e, script, ctx)) return deny('script_not_allowed', null, e, shown);
   if (e.codeChanged) return deny('code_changed', 'a pinned file changed; run raypherctl allow refresh', e, shown);
-  if (e.trees.length > 0) {
+  // The script's stamp is pinned like a tree's files: a script swapped, run and put back has the same bytes again.
+  if (e.trees.length > 0 || e.scriptPath !== null) {
     const changed = ctx.treeChange(e.id, caller.execNs);
     if (changed) return deny('code_changed', `${changed} changed`, e, shown);
   }

@@ -4,10 +4,18 @@ import type { Family } from './grammar/index.js';
 /** The dynamic loader's, and OpenSSL's (a config file or module path can load engines and providers: shared objects). */
 const LOADER = ['LD_PRELOAD', 'LD_AUDIT', 'LD_LIBRARY_PATH', 'GCONV_PATH', 'OPENSSL_CONF', 'OPENSSL_ENGINES', 'OPENSSL_MODULES'];
 
+/**
+ * What node reads besides NODE_OPTIONS (a native program may be node inside: a single-executable app, Electron).
+ * ELECTRON_RUN_AS_NODE makes an Electron app plain node (`-e CODE` then runs). NODE_CHANNEL_FD (with NODE_UNIQUE_ID for
+ * cluster workers) is an IPC channel from the parent: node takes every socket sent over it by itself, so the parent
+ * can push its own connection into the agent and leave (tests/proxy/identity-attacks-2.test.ts, 15).
+ */
+const NODE_INSIDE = ['ELECTRON_RUN_AS_NODE', 'NODE_CHANNEL_FD', 'NODE_UNIQUE_ID'];
+
 const BY_FAMILY: Record<Family, readonly string[]> = {
-  binary: LOADER,
+  binary: [...LOADER, ...NODE_INSIDE],
   // NODE_OPTIONS is not listed: it is parsed with node's option grammar, so only code-loading options in it deny.
-  node: [...LOADER, 'NODE_PATH', 'NODE_REPL_EXTERNAL_MODULE', 'NODE_PRESERVE_SYMLINKS'],
+  node: [...LOADER, ...NODE_INSIDE, 'NODE_PATH', 'NODE_REPL_EXTERNAL_MODULE', 'NODE_PRESERVE_SYMLINKS'],
   python: [...LOADER, 'PYTHONPATH', 'PYTHONSTARTUP', 'PYTHONHOME', 'PYTHONUSERBASE', 'PYTHONINSPECT', 'PYTHONBREAKPOINT', 'PYTHONPLATLIBDIR', 'PYTHONEXECUTABLE', 'PYTHONPYCACHEPREFIX', 'PYTHONWARNINGS'],
   perl: [...LOADER, 'PERL5OPT', 'PERL5LIB', 'PERLLIB', 'PERL5DB'],
   ruby: [...LOADER, 'RUBYOPT', 'RUBYLIB'],

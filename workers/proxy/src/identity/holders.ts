@@ -22,6 +22,8 @@ export class HolderScan {
   readonly startedNs = process.hrtime.bigint();
   /** "socket:[inode]" → the processes holding it, with their descriptors for it. */
   private readonly bySocket = new Map<string, Array<{ pid: number; fds: string[] }>>();
+  /** pid → the inodes of every socket it holds (a holder's listening sockets are looked up among them). */
+  private readonly byPid = new Map<number, number[]>();
 
   constructor(readonly uid: number) {
     for (const entry of readdirSync('/proc')) {
@@ -29,12 +31,19 @@ export class HolderScan {
       const pid = Number(entry);
       if (!Number.isInteger(pid) || pid === process.pid) continue;
       try {
+        // The pid directory keeps the process's euid even when it is not dumpable (only the files inside turn root's,
+        // and root reads them): prctl(PR_SET_DUMPABLE, 0) does not hide a holder (identity-attacks-2, 15).
         if (statSync(`/proc/${entry}`).uid !== uid) continue;
       } catch {
         continue; // exited
       }
       this.readSockets(pid);
     }
+  }
+
+  /** The inodes of every socket the process held when it was scanned. */
+  socketsOf(pid: number): readonly number[] {
+    return this.byPid.get(pid) ?? [];
   }
 
   /** Every process of the scanned uid holding the socket. */
@@ -73,5 +82,6 @@ export class HolderScan {
       if (list) list.push({ pid, fds });
       else this.bySocket.set(link, [{ pid, fds }]);
     }
+    if (mine.size > 0) this.byPid.set(pid, [...mine.keys()].map((link) => Number(link.slice(8, -1))));
   }
 }

@@ -7,6 +7,7 @@ import { decide, type EntryRule, type Verdict } from './decide.js';
 import { ExecLedger } from './exec-ledger.js';
 import { FileHasher } from './file-hash.js';
 import { createCallerSource, type Connection } from './index.js';
+import { InspectorProbe } from './inspector-probe.js';
 import { posture } from './posture.js';
 import { hostFacts, ownView } from './host-facts.js';
 import { IdentityMethods } from './protocol.js';
@@ -25,6 +26,7 @@ const ledger = new ExecLedger(journalPath);
 ledger.start();
 const hasher = new FileHasher();
 const source = createCallerSource(ledger, hasher);
+const probe = new InspectorProbe();
 let entries: EntryRule[] = [];
 let manifests = new Map<number, readonly TreeFile[]>();
 const treeChecks = new Map<number, { atNs: bigint; change: string | null }>();
@@ -48,7 +50,6 @@ function treeChange(entryId: number, checkedAfterNs: bigint | null): string | nu
 }
 
 async function identify(connection: Connection, connectedNs: bigint): Promise<Verdict> {
-  const ctx = { ...hostFacts, view: ownView, connectedNs, hashFile: hashOrNull, treeChange };
   let callers = source.callers(connection);
   for (let i = 0; i < RECORD_TRIES && ledger.active && callers.some((c) => c.source === 'proc'); i++) {
     ledger.drain();
@@ -56,7 +57,9 @@ async function identify(connection: Connection, connectedNs: bigint): Promise<Ve
     ledger.drain();
     callers = source.callers(connection);
   }
-  return decide(callers, entries, ctx);
+  // Only a caller that listens is asked (an agent that is also a server, or one whose inspector was opened).
+  const inspectors = await probe.inspectors(callers.flatMap((c) => c.listeners));
+  return decide(callers, entries, { ...hostFacts, view: ownView, connectedNs, hashFile: hashOrNull, treeChange, inspectors });
 }
 
 const peer = new Peer(new PortTransport(port), { label: 'identification thread (thread side)' });

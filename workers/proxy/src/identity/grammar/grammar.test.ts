@@ -14,6 +14,7 @@ describe('interpreter grammars', () => {
   it.each([
     [['node', 'agent.mjs', '-e', 'x'], { kind: 'script', arg: 'agent.mjs' }],
     [['node', '--no-warnings', '--max-old-space-size', '256', 'agent.mjs'], { kind: 'script', arg: 'agent.mjs' }],
+    [['node', '--disable-sigusr1', 'agent.mjs'], { kind: 'script', arg: 'agent.mjs' }],
     [['node', '--title', 'agent.mjs', '-e', 'x'], { kind: 'inline', how: '-e' }],
     [['node', '-pe', 'x'], { kind: 'inline', how: '-pe' }],
     [['node', '--eval=x'], { kind: 'inline', how: '--eval' }],

@@ -10,6 +10,8 @@ const SAFE_FLAGS = new Set([
   '--tls-min-v1.3', '--tls-max-v1.2', '--tls-max-v1.3', '--no-addons', '--experimental-permission', '--allow-child-process',
   '--allow-worker', '--zero-fill-buffers', '--experimental-websocket', '--no-experimental-websocket', '--no-experimental-fetch',
   '--force-fips', '--enable-fips', '--no-experimental-global-navigator',
+  // node 22.14 and later: SIGUSR1 no longer opens the inspector (docs/security.md). Unknown to node 20, which refuses to start.
+  '--disable-sigusr1',
 ]);
 /** Options with a value (--name=value or --name value) that changes nothing about which code runs. */
 const SAFE_WITH_VALUE = new Set([
