@@ -1,5 +1,5 @@
 // Appends supervisor events to the audit ledger off the caller's path, in order, and logs each one.
-import { AuditLedger, type Db, type EventName } from '@raypher/shared/db';
+import { addAlert, AuditLedger, type Db, type EventName } from '@raypher/shared/db';
 import type { Logger } from '@raypher/shared/logging';
 
 export class AuditWriter {
@@ -18,8 +18,7 @@ export class AuditWriter {
   }
 
   async raiseAlert(type: string, message: string): Promise<void> {
-    await this.db
-      .run('INSERT INTO alerts (ts, type, source, message) VALUES (?, ?, ?, ?)', [new Date().toISOString(), type, 'supervisor', message])
+    await addAlert(this.db, { type, source: 'supervisor', message })
       .catch((err: unknown) => this.logger.error('alert insert failed', { error: (err as Error).message }));
   }
 

@@ -11,6 +11,7 @@ export { AUDIT_PUBLIC_KEY_FILE, appendCheckpoint, checkpointMessage, keyIdOf, le
 export { readAudit, verifyAudit, type AuditReport, type AuditSnapshot } from './audit-verify.js';
 export { exportLines, parseExport } from './audit-export.js';
 export { usageReport, type UsageLine } from './usage-report.js';
+export { addAlert, type Alert } from './alerts.js';
 
 /** Opens raypher.db and brings its schema up to date. */
 export async function openRaypherDb(file: string): Promise<Db> {

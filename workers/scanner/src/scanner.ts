@@ -1,5 +1,5 @@
 // One watchtower pass: inventory, detection, findings, then the actions that policy and panic ask for.
-import type { AuditLedger, Db } from '@raypher/shared/db';
+import { addAlert, type AuditLedger, type Db } from '@raypher/shared/db';
 import type { AgentInfo, RiskLevel, ScanResult, WorkerConfig } from '@raypher/shared/ipc';
 import type { Logger } from '@raypher/shared/logging';
 import { Detector, type AgentMatch } from './detect/detector.js';
@@ -123,7 +123,7 @@ export class Scanner {
     }
     const opened = await this.d.findings.reconcile(causes);
     for (const f of opened) {
-      if (atLeast(f.risk, cfg.alert_threshold)) await this.d.db.run('INSERT INTO alerts (ts, type, source, message) VALUES (?, ?, ?, ?)', [f.firstSeen, `scanner.${f.kind}`, 'scanner', `${f.kind} (risk ${f.risk}) pid ${f.pid ?? '-'} ${f.exe ?? ''}: ${f.detail}`]);
+      if (atLeast(f.risk, cfg.alert_threshold)) await addAlert(this.d.db, { ts: f.firstSeen, type: `scanner.${f.kind}`, source: 'scanner', message: `${f.kind} (risk ${f.risk}) pid ${f.pid ?? '-'} ${f.exe ?? ''}: ${f.detail}` });
     }
     this.agents = agents;
     await this.enforce(agents, cfg);

@@ -1,6 +1,6 @@
 // The running updater: one check at a time (scheduled or asked for), each outcome audited, measured and handed to the supervisor.
 import { readActivationFacts } from './activation-facts.js';
-import type { AuditLedger, Db, EventName } from '@raypher/shared/db';
+import { addAlert, type AuditLedger, type Db, type EventName } from '@raypher/shared/db';
 import { RaypherError, toRaypherError } from '@raypher/shared/errors';
 import { PROTOCOL_VERSION, type Caller, type UpdateCheckResult, type UpdateStatus } from '@raypher/shared/ipc';
 import type { Logger } from '@raypher/shared/logging';
@@ -185,7 +185,7 @@ export class UpdaterService {
 
   private async raiseAlert(type: string, message: string): Promise<void> {
     try {
-      await this.deps.db.run('INSERT INTO alerts (ts, type, source, message) VALUES (?, ?, ?, ?)', [new Date().toISOString(), type, 'updater', message]);
+      await addAlert(this.deps.db, { type, source: 'updater', message });
     } catch (err) {
       this.deps.logger.error('alert insert failed', { type, error: toRaypherError(err, 'alert insert').message });
     }
