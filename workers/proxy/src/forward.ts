@@ -55,8 +55,9 @@ export function forward(d: ForwardDeps, x: Exchange, a: Allowed): void {
 
 /** The key of the provider the request goes to: from the cache on the hot path, else asked of the vault. */
 function withKey(d: ForwardDeps, x: Exchange, a: Allowed, route: Route, prepared: PreparedBody | null): void {
-  // The routes were reloaded while the body was read: the key is taken by name, so the provider must still be this one.
-  if (!d.providers().includes(route.provider)) return refuse(d, x, { kind: 'reloaded', provider: route.provider.name });
+  // The routes were reloaded while the body was read: the key is taken by name, so the provider must still be this
+  // one. (Without a body step the route was decided in this same turn.)
+  if (prepared !== null && !d.providers().includes(route.provider)) return refuse(d, x, { kind: 'reloaded', provider: route.provider.name });
   const cached = d.vault.cached(route.provider.name);
   if (cached !== undefined) return send(d, x, a, route, cached, prepared);
   d.vault.key(route.provider.name).then(
